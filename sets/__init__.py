@@ -1,0 +1,3 @@
+"""SETS, the Smart Escalation Ticket System."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,79 @@
+"""Settings from the environment (`SETS_` prefix); every one is documented in the README."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./sets.db"
+    redis_url: str | None = None
+    jwt_secret: str = DEFAULT_SECRET
+    env: str = "development"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    data_dir: Path = field(default_factory=lambda: Path("./data"))
+    smtp_url: str | None = None
+    slack_webhook_url: str | None = None
+    ticket_key_prefix: str = "SETS"
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_page_size: int = 100
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        get = env.get
+        settings = cls(
+            database_url=get("SETS_DATABASE_URL") or cls.database_url,
+            redis_url=get("SETS_REDIS_URL") or None,
+            jwt_secret=get("SETS_JWT_SECRET") or DEFAULT_SECRET,
+            env=get("SETS_ENV") or "development",
+            access_token_minutes=_int(env, "SETS_ACCESS_TOKEN_MINUTES", 15),
+            refresh_token_days=_int(env, "SETS_REFRESH_TOKEN_DAYS", 14),
+            data_dir=Path(get("SETS_DATA_DIR") or "./data"),
+            smtp_url=get("SETS_SMTP_URL") or None,
+            slack_webhook_url=get("SETS_SLACK_WEBHOOK_URL") or None,
+            max_query_depth=_int(env, "SETS_MAX_QUERY_DEPTH", 10),
+            max_aliases=_int(env, "SETS_MAX_ALIASES", 15),
+            max_tokens=_int(env, "SETS_MAX_TOKENS", 2000),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.env not in ("development", "production"):
+            raise ConfigError("SETS_ENV must be 'development' or 'production'")
+        if self.production and (self.jwt_secret == DEFAULT_SECRET or len(self.jwt_secret) < 32):
+            raise ConfigError(
+                "refusing to start in production with the default or a short SETS_JWT_SECRET "
+                "(use at least 32 random characters)"
+            )

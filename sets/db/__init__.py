@@ -1,0 +1,1 @@
+"""Engines, sessions, column types and migrations."""

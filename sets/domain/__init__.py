@@ -1,0 +1,1 @@
+"""Pure domain rules: standard library only, no I/O, `now` always passed in."""

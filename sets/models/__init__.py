@@ -1,0 +1,22 @@
+"""SQLAlchemy tables: data only, no rules."""
+
+from sets.models.base import Base
+from sets.models.catalog import Category, PriorityRule, SlaPolicy
+from sets.models.notifications import Notification
+from sets.models.people import RefreshToken, Team, TeamMembership, User
+from sets.models.tickets import Comment, Ticket, TicketEvent
+
+__all__ = [
+    "Base",
+    "Category",
+    "Comment",
+    "Notification",
+    "PriorityRule",
+    "RefreshToken",
+    "SlaPolicy",
+    "Team",
+    "TeamMembership",
+    "Ticket",
+    "TicketEvent",
+    "User",
+]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sets.models.base import Base
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_priority: Mapped[str | None] = mapped_column(String(2), default=None)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)
+    external_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PriorityRule(Base):
+    __tablename__ = "priority_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), default=None)
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SlaPolicy(Base):
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[str] = mapped_column(String(2), unique=True)
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    warning_percent: Mapped[int] = mapped_column(Integer, default=75)
+    pause_statuses: Mapped[str] = mapped_column(String(120), default="PENDING")
+    updated_at: Mapped[datetime]

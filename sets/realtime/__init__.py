@@ -1,0 +1,1 @@
+"""The event bus that carries committed changes to live subscribers."""

@@ -1,0 +1,1 @@
+"""Async queries per aggregate. Repositories never commit: services do."""

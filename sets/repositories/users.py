@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sets.domain.enums import Role
+from sets.models import Team, TeamMembership, User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_many(self, ids: Sequence[int]) -> dict[int, User]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(User).where(User.id.in_(set(ids))))
+        return {u.id: u for u in rows}
+
+    async def by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email.lower()))
+
+    async def by_username(self, username: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.username == username.lower()))
+
+    async def with_teams(self, user_id: int) -> tuple[User, list[tuple[int, bool]]] | None:
+        """The user and their (team id, external) pairs, in one statement."""
+        rows = (
+            await self.session.execute(
+                select(User, Team.id, Team.external)
+                .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
+                .outerjoin(Team, (Team.id == TeamMembership.team_id) & Team.deleted_at.is_(None))
+                .where(User.id == user_id)
+            )
+        ).all()
+        if not rows:
+            return None
+        user = rows[0][0]
+        return user, [(team_id, external) for _, team_id, external in rows if team_id is not None]
+
+    async def page(
+        self, *, role: Role | None, after_id: int | None, limit: int
+    ) -> tuple[list[User], int]:
+        query = select(User, func.count().over().label("total"))
+        if role is not None:
+            query = query.where(User.role == role)
+        if after_id is not None:
+            query = query.where(User.id > after_id)
+        rows = (await self.session.execute(query.order_by(User.id).limit(limit))).all()
+        return [r[0] for r in rows], (rows[0][1] if rows else 0)
+
+    async def count(self, *, role: Role | None) -> int:
+        query = select(func.count()).select_from(User)
+        if role is not None:
+            query = query.where(User.role == role)
+        return int(await self.session.scalar(query) or 0)
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+
+
+class TeamRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, team_id: int) -> Team | None:
+        team = await self.session.get(Team, team_id)
+        return team if team is not None and team.deleted_at is None else None
+
+    async def get_many(self, ids: Sequence[int]) -> dict[int, Team]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Team).where(Team.id.in_(set(ids))))
+        return {t.id: t for t in rows}
+
+    async def all(self) -> list[Team]:
+        rows = await self.session.scalars(
+            select(Team).where(Team.deleted_at.is_(None)).order_by(Team.tier, Team.name)
+        )
+        return list(rows)
+
+    async def by_name(self, name: str) -> Team | None:
+        return await self.session.scalar(select(Team).where(Team.name == name))
+
+    async def member_ids(self, team_ids: Sequence[int]) -> dict[int, list[int]]:
+        if not team_ids:
+            return {}
+        rows = await self.session.execute(
+            select(TeamMembership.team_id, TeamMembership.user_id)
+            .where(TeamMembership.team_id.in_(set(team_ids)))
+            .order_by(TeamMembership.id)
+        )
+        found: dict[int, list[int]] = {tid: [] for tid in team_ids}
+        for team_id, user_id in rows:
+            found[team_id].append(user_id)
+        return found
+
+    async def teams_of_users(self, user_ids: Sequence[int]) -> dict[int, list[int]]:
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(TeamMembership.user_id, TeamMembership.team_id)
+            .join(Team, Team.id == TeamMembership.team_id)
+            .where(TeamMembership.user_id.in_(set(user_ids)), Team.deleted_at.is_(None))
+            .order_by(TeamMembership.id)
+        )
+        found: dict[int, list[int]] = {uid: [] for uid in user_ids}
+        for user_id, team_id in rows:
+            found[user_id].append(team_id)
+        return found
+
+    async def membership(self, team_id: int, user_id: int) -> TeamMembership | None:
+        return await self.session.scalar(
+            select(TeamMembership).where(
+                TeamMembership.team_id == team_id, TeamMembership.user_id == user_id
+            )
+        )
+
+    def add(self, obj: Team | TeamMembership) -> None:
+        self.session.add(obj)
+
+    async def remove_membership(self, membership: TeamMembership) -> None:
+        await self.session.delete(membership)

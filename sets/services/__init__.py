@@ -1,0 +1,1 @@
+"""Use cases: the only layer that commits. Authorization goes through domain policy."""

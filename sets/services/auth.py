@@ -1,0 +1,182 @@
+"""Login, token issue/rotation and request authentication (SPEC §11)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+import pyotp
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from sets.domain.actor import Actor
+from sets.domain.clock import Clock
+from sets.domain.errors import Unauthenticated
+from sets.models import RefreshToken, User
+from sets.repositories.users import UserRepository
+from sets.services.passwords import verify_password
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: User
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated request: the user row and the actor the rules look at."""
+
+    user: User
+    actor: Actor
+
+
+def actor_for(user: User, teams: list[tuple[int, bool]]) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=user.role,
+        team_ids=frozenset(t for t, _ in teams),
+        external_team_ids=frozenset(t for t, external in teams if external),
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        secret: str,
+        access_minutes: int,
+        refresh_days: int,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._secret = secret
+        self._access = timedelta(minutes=access_minutes)
+        self._refresh = timedelta(days=refresh_days)
+
+    def issue_access_token(self, user: User) -> str:
+        now = self._clock.now()
+        claims = {
+            "sub": str(user.id),
+            "ver": user.token_version,
+            "typ": "access",
+            "iat": int(now.timestamp()),
+            "exp": int((now + self._access).timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    async def login(self, email: str, password: str, otp: str | None = None) -> TokenPair:
+        async with self._sessions() as session, session.begin():
+            user = await UserRepository(session).by_email(email.strip())
+            # Same message whatever failed, so the answer does not reveal which emails exist.
+            refused = Unauthenticated("wrong email or password", field="password")
+            if not verify_password(user.password_hash if user else None, password):
+                raise refused
+            assert user is not None
+            if not user.active:
+                raise refused
+            if user.otp_secret:
+                if not otp:
+                    raise Unauthenticated("a one-time code is required", field="otp")
+                if not pyotp.TOTP(user.otp_secret).verify(
+                    otp, for_time=self._clock.now(), valid_window=1
+                ):
+                    raise Unauthenticated("the one-time code is not valid", field="otp")
+            refresh = self._new_refresh(session, user, family=str(uuid.uuid4()))
+        return TokenPair(self.issue_access_token(user), refresh, user)
+
+    def _new_refresh(self, session: AsyncSession, user: User, *, family: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        session.add(
+            RefreshToken(
+                user_id=user.id,
+                family=family,
+                token_hash=_digest(token),
+                created_at=now,
+                expires_at=now + self._refresh,
+            )
+        )
+        return token
+
+    async def refresh(self, token: str) -> TokenPair:
+        """Rotate a refresh token; presenting a used one revokes its whole family."""
+        now = self._clock.now()
+        reuse_detected = False
+        async with self._sessions() as session, session.begin():
+            row = await session.scalar(
+                select(RefreshToken)
+                .where(RefreshToken.token_hash == _digest(token))
+                .with_for_update()
+            )
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                raise Unauthenticated("the refresh token is not valid", field="refreshToken")
+            if row.used_at is not None:
+                await session.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+                reuse_detected = True
+            else:
+                user = await session.get(User, row.user_id)
+                if user is None or not user.active:
+                    raise Unauthenticated("the refresh token is not valid", field="refreshToken")
+                row.used_at = now
+                new_token = self._new_refresh(session, user, family=row.family)
+        if reuse_detected or user is None:
+            raise Unauthenticated(
+                "this refresh token was already used; all sessions from that login are revoked",
+                field="refreshToken",
+            )
+        return TokenPair(self.issue_access_token(user), new_token, user)
+
+    async def authenticate(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                # Expiry is checked below against the injected clock, not the wall clock.
+                options={
+                    "require": ["exp", "sub", "ver"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("the access token is not valid") from exc
+        if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+            raise Unauthenticated("the access token is not valid")
+        if claims["exp"] <= self._clock.now().timestamp():
+            raise Unauthenticated("the access token has expired")
+        async with self._sessions() as session:
+            found = await UserRepository(session).with_teams(int(claims["sub"]))
+        if found is None:
+            raise Unauthenticated("the access token is not valid")
+        user, teams = found
+        # token_version moves on deactivation and password change: old tokens die at once.
+        if not user.active or user.token_version != claims["ver"]:
+            raise Unauthenticated("the access token has been revoked")
+        return Principal(user, actor_for(user, teams))
+
+
+async def revoke_refresh_tokens(session: AsyncSession, user_id: int, clock: Clock) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
