@@ -12,7 +12,7 @@ COMMENT_MAX = 20_000
 REASON_MAX = 2_000
 NAME_MAX = 120
 PASSWORD_MIN = 8
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
 
@@ -22,6 +22,9 @@ def text(value: str | None, *, field: str, max_len: int, required: bool = True) 
         raise ValidationFailed(f"{field} must not be empty", field=field)
     if len(cleaned) > max_len:
         raise ValidationFailed(f"{field} is longer than {max_len} characters", field=field)
+    if "\x00" in cleaned:
+        # PostgreSQL cannot store NUL in text; refuse it the same way on every backend.
+        raise ValidationFailed(f"{field} must not contain NUL characters", field=field)
     return cleaned
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from sets.domain.actor import Actor
 from sets.domain.enums import Priority, TicketStatus
+from sets.domain.tickets import parse_ticket_key
 from sets.models import Comment, Ticket, TicketEvent
 
 ORDER_COLUMNS = {
@@ -35,6 +36,8 @@ class TicketQuery:
     order_field: str = "CREATED_AT"
     descending: bool = True
     ids: Sequence[int] = field(default=())
+    open: bool | None = None
+    search: str | None = None
 
 
 def visibility_clause(actor: Actor) -> ColumnElement[bool] | None:
@@ -73,11 +76,34 @@ def _filters(query: TicketQuery, actor: Actor) -> list[ColumnElement[bool]]:
         clauses.append(Ticket.assignee_id.is_(None))
     elif query.unassigned is False:
         clauses.append(Ticket.assignee_id.is_not(None))
+    if query.open is not None:
+        wanted = [s for s in TicketStatus if s.is_open == query.open]
+        clauses.append(Ticket.status.in_(wanted))
+    if query.search:
+        clauses.append(_search_clause(query.search))
     if query.created_after is not None:
         clauses.append(Ticket.created_at >= query.created_after)
     if query.created_before is not None:
         clauses.append(Ticket.created_at < query.created_before)
     return clauses
+
+
+def _search_clause(text: str) -> ColumnElement[bool]:
+    """A key ("SETS-42") finds that ticket; otherwise every word must appear in the title or
+    description (case-insensitive). Full-text ranking replaces this in the search issue."""
+    pk = parse_ticket_key(text)
+    if pk is not None:
+        return Ticket.id == pk
+    words = [w.lower() for w in text.split()[:10]]
+    return and_(
+        *(
+            or_(
+                func.lower(Ticket.title).contains(w, autoescape=True),
+                func.lower(Ticket.description).contains(w, autoescape=True),
+            )
+            for w in words
+        )
+    )
 
 
 class TicketRepository:
@@ -178,7 +204,7 @@ class TicketRepository:
             .group_by(TicketEvent.ticket_id)
         )
         found = dict.fromkeys(ticket_ids, 0)
-        found.update({tid: int(n) for tid, n in rows.tuples()})
+        found.update({tid: int(n) for tid, n in rows})
         return found
 
     async def comments_for(
@@ -223,7 +249,7 @@ class TicketRepository:
             select(Comment.ticket_id, func.count()).where(*clauses).group_by(Comment.ticket_id)
         )
         found = dict.fromkeys(ticket_ids, 0)
-        found.update({tid: int(n) for tid, n in rows.tuples()})
+        found.update({tid: int(n) for tid, n in rows})
         return found
 
     async def comment(self, comment_id: int) -> Comment | None:

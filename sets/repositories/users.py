@@ -23,9 +23,13 @@ class UserRepository:
         return {u.id: u for u in rows}
 
     async def by_email(self, email: str) -> User | None:
+        if "\x00" in email:  # never stored; PostgreSQL would reject it as a parameter
+            return None
         return await self.session.scalar(select(User).where(User.email == email.lower()))
 
     async def by_username(self, username: str) -> User | None:
+        if "\x00" in username:
+            return None
         return await self.session.scalar(select(User).where(User.username == username.lower()))
 
     async def with_teams(self, user_id: int) -> tuple[User, list[tuple[int, bool]]] | None:

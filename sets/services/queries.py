@@ -38,6 +38,12 @@ class ReadService:
         permissions.ensure_can_view(actor, ticket)
         return ticket
 
+    async def tickets_by_id(self, actor: Actor, ids: Sequence[int]) -> dict[int, Ticket]:
+        """The visible ones among `ids`; the others are simply absent."""
+        async with self._sessions() as session:
+            found = await TicketRepository(session).get_many(ids)
+        return {pk: t for pk, t in found.items() if permissions.can_view(actor, t)}
+
     async def tickets(
         self, actor: Actor, query: TicketQuery, *, first: int, after: tuple[Any, int] | None
     ) -> Page:

@@ -159,6 +159,9 @@ class TicketService:
                 changes["categoryId"] = {"from": ticket.category_id, "to": category_id}
                 ticket.category_id = category_id
             if not changes:
+                # Commit (nothing to write) rather than roll back: a rollback expires the
+                # ticket, which the caller then could not read once the session is closed.
+                await self._commit(uow)
                 return ticket
             ticket.updated_at = uow.clock.now()
             uow.record(ticket, EventKind.UPDATED, actor.user_id, {"changes": changes})

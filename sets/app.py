@@ -1,0 +1,88 @@
+"""The ASGI application: GraphQL (with GraphiQL) at /graphql and a health check."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from sets.config import Settings
+from sets.db.migrate import current_revision, head_revision, upgrade
+from sets.schema import build_schema
+from sets.schema.context import Context, bearer_token
+from sets.services.container import Services, build_services
+from sets.services.demo import load_demo
+
+log = logging.getLogger("sets")
+
+
+class SetsGraphQL(GraphQL[Context, None]):
+    def __init__(self, services: Services) -> None:
+        super().__init__(build_schema(services.settings), graphql_ide="graphiql")
+        self.services = services
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(self.services, bearer_token(request.headers.get("authorization")))
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+async def prepare_database(services: Services, *, demo: bool) -> None:
+    """SQLite (the embedded default) migrates itself; PostgreSQL is migrated explicitly with
+    `sets migrate`, once, not by every replica racing at start-up."""
+    engine = services.db.engine
+    if services.settings.is_sqlite:
+        await upgrade(engine)
+    elif await current_revision(engine) != head_revision():
+        raise RuntimeError("the database schema is not current: run `sets migrate` first")
+    if demo:
+        loaded = await load_demo(services)
+        if loaded:
+            log.info("loaded demo data: %s", loaded)
+
+
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None, demo: bool = False
+) -> Starlette:
+    services = services or build_services(settings or Settings.from_env())
+    graphql = SetsGraphQL(services)
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            async with services.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not healthy", reported, not raised
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await prepare_database(services, demo=demo)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

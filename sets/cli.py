@@ -1,0 +1,119 @@
+"""`sets serve | migrate | createuser | demo | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from sets.config import ConfigError, Settings
+from sets.domain.actor import Actor
+from sets.domain.enums import Role
+from sets.domain.errors import DomainError
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from sets.app import create_app
+
+    app = create_app(settings, demo=args.demo)
+    if args.demo:
+        print(
+            f"SETS on http://{args.host}:{args.port}/graphql (GraphiQL in a browser); "
+            "demo logins: see README, password 'sets-demo-password'",
+            flush=True,
+        )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from sets.db.engine import create_database
+    from sets.db.migrate import current_revision, upgrade
+
+    db = create_database(settings.database_url)
+    try:
+        await upgrade(db.engine)
+        print(f"database at revision {await current_revision(db.engine)}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _with_services(settings: Settings, args: argparse.Namespace) -> int:
+    from sets.app import prepare_database
+    from sets.services.container import build_services
+    from sets.services.demo import load_demo
+
+    services = build_services(settings)
+    try:
+        await prepare_database(services, demo=False)
+        if args.command == "demo":
+            loaded = await load_demo(services)
+            print(f"demo data loaded: {loaded}" if loaded else "users exist: demo data skipped")
+            return 0
+        password = args.password or getpass.getpass("password: ")
+        user = await services.admin.create_user(
+            Actor.system(),
+            email=args.email,
+            name=args.name or args.email.split("@")[0],
+            role=Role(args.role),
+            password=password,
+        )
+        print(f"created {user.role.value} {user.email} (id {user.id})")
+        return 0
+    finally:
+        await services.close()
+
+
+def _export_schema() -> int:
+    from strawberry.printer import print_schema
+
+    from sets.schema import build_schema
+
+    sys.stdout.write(print_schema(build_schema()) + "\n")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="sets", description="Smart Escalation Ticket System")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the API (GraphiQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load demo data into an empty database")
+    serve.add_argument("--log-level", default="info")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    create = commands.add_parser("createuser", help="create a user (any role)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name")
+    create.add_argument("--password", help="prompted for when omitted")
+    commands.add_parser("demo", help="load demo data into an empty database")
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "export-schema":
+            return _export_schema()
+        if args.command == "serve":
+            return _serve(args, settings)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        return asyncio.run(_with_services(settings, args))
+    except (ConfigError, DomainError) as exc:
+        print(f"sets: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""The GraphQL schema: per-domain query and mutation types merged into one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from sets.config import Settings
+from sets.domain.errors import DomainError
+from sets.schema.catalog import CatalogMutations, CatalogQueries
+from sets.schema.context import Info
+from sets.schema.errors import ShapeErrors, coded_error
+from sets.schema.ids import parse_global_id
+from sets.schema.limits import cost_rule
+from sets.schema.people import PeopleMutations, PeopleQueries
+from sets.schema.tickets import TicketMutations, TicketQueries
+from sets.schema.types import Category, Comment, Node, Team, Ticket, User
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        actor = await info.context.actor()
+        reads = info.context.services.reads
+        try:
+            type_name, pk = parse_global_id(id)
+            if type_name == "Ticket":
+                return Ticket.from_row(await reads.ticket(actor, pk))
+            if type_name == "Comment":
+                return Comment.from_row(await reads.comment(actor, pk))
+            if type_name == "User":
+                return User.from_row(await reads.user(actor, pk))
+            if type_name == "Team":
+                return Team.from_row(await reads.team(pk))
+            if type_name == "Category":
+                return Category.from_row(await reads.category(pk))
+        except DomainError as exc:
+            raise coded_error(exc) from exc
+        return None
+
+
+Query = merge_types("Query", (NodeQueries, PeopleQueries, TicketQueries, CatalogQueries))
+Mutation = merge_types("Mutation", (PeopleMutations, TicketMutations, CatalogMutations))
+
+MAX_COST = 25_000
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    # Factories: each request gets fresh extension instances.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        ShapeErrors,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules([cost_rule(MAX_COST)]),
+    ]
+    if settings.production:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Ticket, User, Team, Category, Comment],
+        extensions=extensions,
+        config=StrawberryConfig(
+            relay_max_results=100, disable_field_suggestions=settings.production
+        ),
+    )

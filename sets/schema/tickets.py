@@ -1,0 +1,406 @@
+"""Ticket queries and workflow mutations: translation to the ticket services, no rules here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+
+from sets.domain.enums import Priority, TicketStatus, Urgency
+from sets.domain.errors import DomainError
+from sets.domain.tickets import parse_ticket_key
+from sets.repositories.tickets import TicketQuery
+from sets.schema.context import Info
+from sets.schema.errors import UserError, coded_error, user_errors
+from sets.schema.ids import from_global_id, ticket_pk
+from sets.schema.pagination import page_size, ticket_after, ticket_cursor
+from sets.schema.types import Comment, PageInfo, Ticket
+
+T = TypeVar("T")
+
+
+async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run a mutation's service call; expected refusals become userErrors."""
+    try:
+        return await work(), []
+    except DomainError as exc:
+        return None, user_errors(exc)
+
+
+def optional_pk(value: strawberry.ID | None, type_name: str, field: str) -> int | None:
+    return None if value is None else from_global_id(value, type_name, field=field)
+
+
+@strawberry.enum
+class TicketOrderField(Enum):
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    PRIORITY = "PRIORITY"
+    RESOLUTION_DUE_AT = "RESOLUTION_DUE_AT"
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input
+class TicketOrder:
+    field: TicketOrderField = TicketOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.input(description="All given conditions must hold; lists match any of their values.")
+class TicketFilter:
+    statuses: list[TicketStatus] | None = None
+    priorities: list[Priority] | None = None
+    category_ids: list[strawberry.ID] | None = None
+    team_ids: list[strawberry.ID] | None = None
+    assignee_ids: list[strawberry.ID] | None = None
+    requester_ids: list[strawberry.ID] | None = None
+    unassigned: bool | None = None
+    assigned_to_me: bool | None = None
+    open: bool | None = strawberry.field(
+        default=None, description="true: not RESOLVED/CLOSED; false: only those."
+    )
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@strawberry.type
+class TicketEdge:
+    cursor: str
+    node: Ticket
+
+
+@strawberry.type
+class TicketConnection:
+    edges: list[TicketEdge]
+    page_info: PageInfo
+    total: strawberry.Private[int | None]
+    query: strawberry.Private[TicketQuery]
+
+    @strawberry.field
+    def nodes(self) -> list[Ticket]:
+        return [e.node for e in self.edges]
+
+    @strawberry.field(description="Tickets matching the filter that the caller may see.")
+    async def total_count(self, info: Info) -> int:
+        if self.total is not None:
+            return self.total
+        actor = await info.context.actor()
+        return await info.context.services.reads.count_tickets(actor, self.query)
+
+
+def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list[int]:
+    return [from_global_id(v, type_name, field=field) for v in values or ()]
+
+
+def to_query(
+    filter: TicketFilter | None, order: TicketOrder | None, me: int | None, search: str | None
+) -> TicketQuery:
+    f = filter or TicketFilter()
+    o = order or TicketOrder()
+    assignees = _ids(f.assignee_ids, "User", "filter.assigneeIds")
+    if f.assigned_to_me and me is not None:
+        assignees.append(me)
+    return TicketQuery(
+        statuses=list(f.statuses or ()),
+        open=f.open,
+        priorities=list(f.priorities or ()),
+        category_ids=_ids(f.category_ids, "Category", "filter.categoryIds"),
+        team_ids=_ids(f.team_ids, "Team", "filter.teamIds"),
+        assignee_ids=assignees,
+        requester_ids=_ids(f.requester_ids, "User", "filter.requesterIds"),
+        unassigned=f.unassigned,
+        created_after=f.created_after,
+        created_before=f.created_before,
+        order_field=o.field.value,
+        descending=o.direction is OrderDirection.DESC,
+        search=(search or "").strip() or None,
+    )
+
+
+@strawberry.type
+class TicketQueries:
+    @strawberry.field(description="A ticket by its Relay id.")
+    async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
+        actor = await info.context.actor()
+        try:
+            pk = ticket_pk(id, field="id")
+            return Ticket.from_row(await info.context.services.reads.ticket(actor, pk))
+        except DomainError as exc:
+            raise coded_error(exc) from exc
+
+    @strawberry.field(description='A ticket by its human key, e.g. "SETS-42".')
+    async def ticket_by_key(self, info: Info, key: str) -> Ticket | None:
+        actor = await info.context.actor()
+        pk = parse_ticket_key(key)
+        if pk is None:
+            raise coded_error(DomainError(f"{key!r} is not a ticket key", field="key"))
+        try:
+            return Ticket.from_row(await info.context.services.reads.ticket(actor, pk))
+        except DomainError as exc:
+            raise coded_error(exc) from exc
+
+    @strawberry.field(
+        description="Tickets the caller may see, newest first by default. `search` matches a "
+        "key (SETS-42) or words of the title and description."
+    )
+    async def tickets(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: TicketFilter | None = None,
+        order_by: TicketOrder | None = None,
+        search: str | None = None,
+    ) -> TicketConnection:
+        actor = await info.context.actor()
+        try:
+            size = page_size(first)
+            query = to_query(filter, order_by, actor.user_id, search)
+            page = await info.context.services.reads.tickets(
+                actor, query, first=size, after=ticket_after(after)
+            )
+        except DomainError as exc:
+            raise coded_error(exc) from exc
+        column = query.order_field.lower()
+        edges = [
+            TicketEdge(cursor=ticket_cursor(_order_value(t, column), t.id), node=Ticket.from_row(t))
+            for t in page.items
+        ]
+        return TicketConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total=page.total,
+            query=query,
+        )
+
+
+def _order_value(ticket: Any, column: str) -> Any:
+    value = getattr(ticket, column)
+    return value.value if isinstance(value, Enum) else value
+
+
+@strawberry.input
+class CreateTicketInput:
+    title: str
+    description: str
+    category_id: strawberry.ID | None = None
+    urgency: Urgency | None = None
+
+
+@strawberry.input
+class UpdateTicketInput:
+    ticket_id: strawberry.ID
+    title: str | None = None
+    description: str | None = None
+    category_id: strawberry.ID | None = None
+    expected_version: int | None = None
+
+
+@strawberry.input
+class AssignTicketInput:
+    ticket_id: strawberry.ID
+    assignee_id: strawberry.ID | None = None
+    team_id: strawberry.ID | None = None
+    reason: str | None = strawberry.field(
+        default=None, description="Required to take a ticket from its current assignee."
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class UnassignTicketInput:
+    ticket_id: strawberry.ID
+    reason: str | None = None
+
+
+@strawberry.input
+class TransitionTicketInput:
+    ticket_id: strawberry.ID
+    to: TicketStatus
+    reason: str | None = None
+    resolution: str | None = strawberry.field(
+        default=None, description="Required when resolving: what fixed it."
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class ChangePriorityInput:
+    ticket_id: strawberry.ID
+    priority: Priority
+    reason: str
+
+
+@strawberry.input
+class EscalateTicketInput:
+    ticket_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class AddCommentInput:
+    ticket_id: strawberry.ID
+    body: str
+    internal: bool = strawberry.field(
+        default=False, description="An internal note: never shown to the requester."
+    )
+    parent_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class TicketPayload:
+    ticket: Ticket | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CommentPayload:
+    comment: Comment | None
+    ticket: Ticket | None
+    user_errors: list[UserError]
+
+
+def _ticket_payload(result: tuple[Any, list[UserError]]) -> TicketPayload:
+    row, errors = result
+    return TicketPayload(
+        ticket=Ticket.from_row(row) if row is not None else None, user_errors=errors
+    )
+
+
+@strawberry.type
+class TicketMutations:
+    @strawberry.mutation(description="Open a ticket; priority and team come from the rules.")
+    async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.create(
+                    actor,
+                    title=input.title,
+                    description=input.description,
+                    category_id=optional_pk(input.category_id, "Category", "categoryId"),
+                    urgency=input.urgency,
+                )
+            )
+        )
+
+    @strawberry.mutation
+    async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.update(
+                    actor,
+                    ticket_pk(input.ticket_id),
+                    title=input.title,
+                    description=input.description,
+                    category_id=optional_pk(input.category_id, "Category", "categoryId"),
+                    expected_version=input.expected_version,
+                )
+            )
+        )
+
+    @strawberry.mutation(description="Assign to a person and/or route to a team.")
+    async def assign_ticket(self, info: Info, input: AssignTicketInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.assign(
+                    actor,
+                    ticket_pk(input.ticket_id),
+                    assignee_id=optional_pk(input.assignee_id, "User", "assigneeId"),
+                    team_id=optional_pk(input.team_id, "Team", "teamId"),
+                    reason=input.reason,
+                    expected_version=input.expected_version,
+                )
+            )
+        )
+
+    @strawberry.mutation
+    async def unassign_ticket(self, info: Info, input: UnassignTicketInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.unassign(actor, ticket_pk(input.ticket_id), reason=input.reason)
+            )
+        )
+
+    @strawberry.mutation(description="Move a ticket along its lifecycle (SPEC §2).")
+    async def transition_ticket(self, info: Info, input: TransitionTicketInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.transition(
+                    actor,
+                    ticket_pk(input.ticket_id),
+                    input.to,
+                    reason=input.reason,
+                    resolution=input.resolution,
+                    expected_version=input.expected_version,
+                )
+            )
+        )
+
+    @strawberry.mutation(description="Override the priority; the SLA due times follow.")
+    async def change_priority(self, info: Info, input: ChangePriorityInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.change_priority(
+                    actor, ticket_pk(input.ticket_id), input.priority, reason=input.reason
+                )
+            )
+        )
+
+    @strawberry.mutation(description="Raise the escalation level by one (at most 3).")
+    async def escalate_ticket(self, info: Info, input: EscalateTicketInput) -> TicketPayload:
+        actor = await info.context.actor()
+        svc = info.context.services.tickets
+        return _ticket_payload(
+            await attempt(
+                lambda: svc.escalate(actor, ticket_pk(input.ticket_id), reason=input.reason)
+            )
+        )
+
+    @strawberry.mutation(description="Reply publicly or add an internal note.")
+    async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload:
+        actor = await info.context.actor()
+        ctx = info.context
+
+        async def work() -> tuple[Any, Any]:
+            pk = ticket_pk(input.ticket_id)
+            comment = await ctx.services.tickets.add_comment(
+                actor,
+                pk,
+                body=input.body,
+                internal=input.internal,
+                parent_id=optional_pk(input.parent_id, "Comment", "parentId"),
+            )
+            return comment, await ctx.services.reads.ticket(actor, pk)
+
+        result, errors = await attempt(work)
+        if result is None:
+            return CommentPayload(comment=None, ticket=None, user_errors=errors)
+        comment, ticket = result
+        return CommentPayload(
+            comment=Comment.from_row(comment), ticket=Ticket.from_row(ticket), user_errors=[]
+        )

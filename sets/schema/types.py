@@ -1,0 +1,491 @@
+"""GraphQL object types. Leaves are plain attributes copied from the row (cheap to resolve);
+only relations are async, and every one of them goes through a DataLoader."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from sets.domain import permissions, workflow
+from sets.domain.enums import Priority, Role, TicketStatus, Urgency
+from sets.domain.priority import parse_keywords
+from sets.domain.tickets import ticket_key
+from sets.models import Category as CategoryRow
+from sets.models import Comment as CommentRow
+from sets.models import PriorityRule as PriorityRuleRow
+from sets.models import SlaPolicy as SlaPolicyRow
+from sets.models import Team as TeamRow
+from sets.models import Ticket as TicketRow
+from sets.models import TicketEvent as EventRow
+from sets.models import User as UserRow
+from sets.schema.context import Info
+from sets.schema.ids import encode_cursor, to_global_id
+from sets.schema.loaders import CommentWindow
+from sets.schema.pagination import comment_after, event_window, page_size
+
+strawberry.enum(Role, description="What a user may do (SPEC §1).")
+strawberry.enum(TicketStatus, description="Where a ticket is in its lifecycle.")
+strawberry.enum(Priority, description="P1 is the most urgent.")
+strawberry.enum(Urgency, description="What the requester suggests; rules may override it.")
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class User(Node):
+    id: strawberry.ID
+    pk: strawberry.Private[int]
+    email_address: strawberry.Private[str]
+    username: str
+    name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            id=strawberry.ID(to_global_id("User", row.id)),
+            pk=row.id,
+            email_address=row.email,
+            username=row.username,
+            name=row.name,
+            role=row.role,
+            active=row.active,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(description="Shown to staff and to the user themself only.")
+    def email(self, info: Info) -> str | None:
+        actor = info.context.known_actor
+        if actor is not None and (actor.is_staff or actor.user_id == self.pk):
+            return self.email_address
+        return None
+
+    @strawberry.field
+    async def teams(self, info: Info) -> list[Team]:
+        loaders = info.context.loaders
+        ids = await loaders.team_ids_of_user.load(self.pk)
+        rows = await loaders.teams.load_many(ids)
+        return [Team.from_row(r) for r in rows if r is not None]
+
+
+@strawberry.type
+class Team(Node):
+    id: strawberry.ID
+    pk: strawberry.Private[int]
+    name: str
+    tier: int
+    external: bool
+
+    @classmethod
+    def from_row(cls, row: TeamRow) -> Team:
+        return cls(
+            id=strawberry.ID(to_global_id("Team", row.id)),
+            pk=row.id,
+            name=row.name,
+            tier=row.tier,
+            external=row.external,
+        )
+
+    @strawberry.field(description="Members of the team (staff only; empty for requesters).")
+    async def members(self, info: Info) -> list[User]:
+        actor = info.context.known_actor
+        if actor is None or not actor.is_staff:
+            return []
+        loaders = info.context.loaders
+        ids = await loaders.member_ids.load(self.pk)
+        rows = await loaders.users.load_many(ids)
+        return [User.from_row(r) for r in rows if r is not None]
+
+
+@strawberry.type
+class Category(Node):
+    id: strawberry.ID
+    pk: strawberry.Private[int]
+    team_pk: strawberry.Private[int | None]
+    external_team_pk: strawberry.Private[int | None]
+    name: str
+    description: str
+    default_priority: Priority | None
+    is_default: bool
+
+    @classmethod
+    def from_row(cls, row: CategoryRow) -> Category:
+        return cls(
+            id=strawberry.ID(to_global_id("Category", row.id)),
+            pk=row.id,
+            team_pk=row.team_id,
+            external_team_pk=row.external_team_id,
+            name=row.name,
+            description=row.description,
+            default_priority=Priority(row.default_priority) if row.default_priority else None,
+            is_default=row.is_default,
+        )
+
+    @strawberry.field(description="The team new tickets in this category are routed to.")
+    async def team(self, info: Info) -> Team | None:
+        return await _team(info, self.team_pk)
+
+    @strawberry.field(description="The third-party team that handles escalations (level 3).")
+    async def external_team(self, info: Info) -> Team | None:
+        return await _team(info, self.external_team_pk)
+
+
+async def _team(info: Info, pk: int | None) -> Team | None:
+    if pk is None:
+        return None
+    row = await info.context.loaders.teams.load(pk)
+    return Team.from_row(row) if row else None
+
+
+async def _user(info: Info, pk: int | None) -> User | None:
+    if pk is None:
+        return None
+    row = await info.context.loaders.users.load(pk)
+    return User.from_row(row) if row else None
+
+
+@strawberry.type(description="Service-level targets and how the ticket stands against them.")
+class TicketSla:
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+    first_responded_at: datetime | None
+    first_response_breached: bool
+    resolution_breached: bool
+    paused: bool
+
+
+@strawberry.type
+class Ticket(Node):
+    id: strawberry.ID
+    row: strawberry.Private[TicketRow]
+    key: str
+    title: str
+    description: str
+    status: TicketStatus
+    priority: Priority
+    urgency: Urgency | None
+    version: int
+    escalation_level: int
+    reopen_count: int
+    resolution: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    sla: TicketSla
+
+    @classmethod
+    def from_row(cls, row: TicketRow) -> Ticket:
+        return cls(
+            id=strawberry.ID(to_global_id("Ticket", row.id)),
+            row=row,
+            key=ticket_key(row.id),
+            title=row.title,
+            description=row.description,
+            status=row.status,
+            priority=row.priority,
+            urgency=Urgency(row.urgency) if row.urgency else None,
+            version=row.version,
+            escalation_level=row.escalation_level,
+            reopen_count=row.reopen_count,
+            resolution=row.resolution,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            resolved_at=row.resolved_at,
+            closed_at=row.closed_at,
+            sla=TicketSla(
+                first_response_due_at=row.first_response_due_at,
+                resolution_due_at=row.resolution_due_at,
+                first_responded_at=row.first_responded_at,
+                first_response_breached=row.first_response_breached,
+                resolution_breached=row.resolution_breached,
+                paused=row.status is TicketStatus.PENDING,
+            ),
+        )
+
+    @strawberry.field
+    async def requester(self, info: Info) -> User:
+        user = await _user(info, self.row.requester_id)
+        assert user is not None  # a foreign key guarantees it
+        return user
+
+    @strawberry.field
+    async def assignee(self, info: Info) -> User | None:
+        return await _user(info, self.row.assignee_id)
+
+    @strawberry.field
+    async def team(self, info: Info) -> Team | None:
+        return await _team(info, self.row.team_id)
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.row.category_id is None:
+            return None
+        row = await info.context.loaders.categories.load(self.row.category_id)
+        return Category.from_row(row) if row else None
+
+    @strawberry.field(description="Statuses the caller may move this ticket to now.")
+    def allowed_transitions(self, info: Info) -> list[TicketStatus]:
+        actor = info.context.known_actor
+        return workflow.allowed_targets(actor, self.row) if actor else []
+
+    @strawberry.field(description="Internal-only fields hidden: is the caller staff on it?")
+    def can_work(self, info: Info) -> bool:
+        actor = info.context.known_actor
+        return actor is not None and permissions.can_work(actor, self.row)
+
+    @strawberry.field(
+        description="The audit trail, oldest first. `first/after` pages forward; "
+        "`last/before` gives the most recent ones. Internal events are shown to staff only."
+    )
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> TicketEventConnection:
+        window = event_window(first=first, after=after, last=last, before=before)
+        rows = await info.context.loaders.events(window).load(self.row.id)
+        size = window.limit - 1
+        more = len(rows) > size
+        if window.newest_first:
+            # The newest `size` events, still listed oldest first.
+            rows = rows[len(rows) - size :] if more else rows
+            has_next, has_previous = before is not None, more
+        else:
+            rows = rows[:size]
+            has_next, has_previous = more, after is not None
+        edges = [
+            TicketEventEdge(cursor=event_cursor(r), node=TicketEvent.from_row(r)) for r in rows
+        ]
+        return TicketEventConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            ticket_pk=self.row.id,
+        )
+
+    @strawberry.field(description="Conversation, oldest first; internal notes for staff only.")
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> CommentConnection:
+        size = page_size(first)
+        window = CommentWindow(after_id=comment_after(after), limit=size + 1)
+        rows = await info.context.loaders.comments(window).load(self.row.id)
+        edges = [
+            CommentEdge(cursor=encode_cursor({"c": r.id}), node=Comment.from_row(r))
+            for r in rows[:size]
+        ]
+        return CommentConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            ticket_pk=self.row.id,
+        )
+
+
+def event_cursor(row: EventRow) -> str:
+    # Carries the global event id too, so a subscription can resume from it.
+    return encode_cursor({"e": row.id, "s": row.seq, "t": row.ticket_id})
+
+
+@strawberry.type(description="One entry of a ticket's append-only, hash-chained audit trail.")
+class TicketEvent(Node):
+    id: strawberry.ID
+    pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int]
+    actor_pk: strawberry.Private[int | None]
+    cursor: str
+    seq: int
+    kind: str
+    internal: bool
+    data: JSON
+    created_at: datetime
+    from_value: str | None = strawberry.field(
+        name="from", description="The value before, for changes that have one."
+    )
+    to_value: str | None = strawberry.field(name="to", description="The value after.")
+
+    @classmethod
+    def from_row(cls, row: EventRow) -> TicketEvent:
+        data: dict[str, Any] = row.data or {}
+        return cls(
+            id=strawberry.ID(to_global_id("TicketEvent", row.id)),
+            pk=row.id,
+            ticket_pk=row.ticket_id,
+            actor_pk=row.actor_id,
+            cursor=event_cursor(row),
+            seq=row.seq,
+            kind=row.kind,
+            internal=row.internal,
+            data=data,
+            created_at=row.created_at,
+            from_value=_text(data.get("from")),
+            to_value=_text(data.get("to")),
+        )
+
+    @strawberry.field(description="Who did it; null for the system (SLA sweeps, automation).")
+    async def actor(self, info: Info) -> User | None:
+        return await _user(info, self.actor_pk)
+
+    @strawberry.field
+    async def ticket(self, info: Info) -> Ticket | None:
+        row = await info.context.loaders.tickets.load(self.ticket_pk)
+        return Ticket.from_row(row) if row else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@strawberry.type
+class Comment(Node):
+    id: strawberry.ID
+    pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int]
+    parent_id: strawberry.ID | None
+    body: str
+    internal: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: CommentRow) -> Comment:
+        return cls(
+            id=strawberry.ID(to_global_id("Comment", row.id)),
+            pk=row.id,
+            author_pk=row.author_id,
+            ticket_pk=row.ticket_id,
+            parent_id=(
+                strawberry.ID(to_global_id("Comment", row.parent_id)) if row.parent_id else None
+            ),
+            body=row.body,
+            internal=row.internal,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        return await _user(info, self.author_pk)
+
+    @strawberry.field
+    async def ticket(self, info: Info) -> Ticket | None:
+        row = await info.context.loaders.tickets.load(self.ticket_pk)
+        return Ticket.from_row(row) if row else None
+
+
+@strawberry.type
+class TicketEventEdge:
+    cursor: str
+    node: TicketEvent
+
+
+@strawberry.type
+class TicketEventConnection:
+    edges: list[TicketEventEdge]
+    page_info: PageInfo
+    ticket_pk: strawberry.Private[int]
+
+    @strawberry.field
+    def nodes(self) -> list[TicketEvent]:
+        return [e.node for e in self.edges]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await info.context.loaders.event_counts.load(self.ticket_pk)
+
+
+@strawberry.type
+class CommentEdge:
+    cursor: str
+    node: Comment
+
+
+@strawberry.type
+class CommentConnection:
+    edges: list[CommentEdge]
+    page_info: PageInfo
+    ticket_pk: strawberry.Private[int]
+
+    @strawberry.field
+    def nodes(self) -> list[Comment]:
+        return [e.node for e in self.edges]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await info.context.loaders.comment_counts.load(self.ticket_pk)
+
+
+@strawberry.type
+class PriorityRule(Node):
+    id: strawberry.ID
+    pk: strawberry.Private[int]
+    category_pk: strawberry.Private[int | None]
+    name: str
+    position: int
+    priority: Priority
+    keywords: list[str]
+
+    @classmethod
+    def from_row(cls, row: PriorityRuleRow) -> PriorityRule:
+        return cls(
+            id=strawberry.ID(to_global_id("PriorityRule", row.id)),
+            pk=row.id,
+            category_pk=row.category_id,
+            name=row.name,
+            position=row.position,
+            priority=Priority(row.priority),
+            keywords=list(parse_keywords(row.keywords)),
+        )
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.category_pk is None:
+            return None
+        row = await info.context.loaders.categories.load(self.category_pk)
+        return Category.from_row(row) if row else None
+
+
+@strawberry.type
+class SlaPolicy:
+    priority: Priority
+    first_response_minutes: int
+    resolution_minutes: int
+    warning_percent: int
+    pause_statuses: list[TicketStatus]
+
+    @classmethod
+    def from_row(cls, row: SlaPolicyRow) -> SlaPolicy:
+        return cls(
+            priority=Priority(row.priority),
+            first_response_minutes=row.first_response_minutes,
+            resolution_minutes=row.resolution_minutes,
+            warning_percent=row.warning_percent,
+            pause_statuses=[TicketStatus(s) for s in row.pause_statuses.split(",") if s],
+        )

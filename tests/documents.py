@@ -1,0 +1,95 @@
+"""GraphQL documents used by the API and end-to-end tests, kept as constants."""
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) {
+    accessToken refreshToken user { id name role } userErrors { field message code }
+  }
+}"""
+
+TICKET_FIELDS = """
+  id key title status priority version escalationLevel reopenCount resolution createdAt
+  sla { firstResponseDueAt resolutionDueAt firstRespondedAt firstResponseBreached
+        resolutionBreached paused }
+  category { name } team { name } requester { name } assignee { id name }
+"""
+
+CATEGORIES = "query { categories { id name } }"
+ME = "query { me { id name role email teams { id name } } }"
+
+CREATE_TICKET = (
+    """
+mutation Create($input: CreateTicketInput!) {
+  createTicket(input: $input) { ticket { %s } userErrors { field message code } }
+}"""
+    % TICKET_FIELDS
+)
+
+ASSIGN = (
+    """
+mutation Assign($input: AssignTicketInput!) {
+  assignTicket(input: $input) { ticket { %s } userErrors { field message code } }
+}"""
+    % TICKET_FIELDS
+)
+
+TRANSITION = (
+    """
+mutation Move($input: TransitionTicketInput!) {
+  transitionTicket(input: $input) { ticket { %s } userErrors { field message code } }
+}"""
+    % TICKET_FIELDS
+)
+
+UPDATE = """
+mutation Update($input: UpdateTicketInput!) {
+  updateTicket(input: $input) { ticket { id title } userErrors { field message code } }
+}"""
+
+CHANGE_PRIORITY = """
+mutation Prio($input: ChangePriorityInput!) {
+  changePriority(input: $input) { ticket { id priority } userErrors { field message code } }
+}"""
+
+ESCALATE = """
+mutation Esc($input: EscalateTicketInput!) {
+  escalateTicket(input: $input) { ticket { id escalationLevel } userErrors { field message code } }
+}"""
+
+COMMENT = """
+mutation Comment($input: AddCommentInput!) {
+  addComment(input: $input) {
+    comment { id body internal author { name } }
+    ticket { sla { firstRespondedAt } }
+    userErrors { field message code }
+  }
+}"""
+
+TICKET_EVENTS = """
+query Events($id: ID!) {
+  ticket(id: $id) {
+    key status
+    events(first: 50) {
+      totalCount
+      edges { cursor node { seq kind from to internal createdAt actor { name } data } }
+    }
+    comments(first: 20) { totalCount nodes { body internal } }
+  }
+}"""
+
+TICKET_BY_KEY = "query ByKey($key: String!) { ticketByKey(key: $key) { id key title } }"
+
+DASHBOARD = """
+query Dashboard($first: Int!) {
+  tickets(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id key title status priority escalationLevel createdAt
+      sla { firstResponseDueAt resolutionDueAt firstRespondedAt firstResponseBreached
+            resolutionBreached paused }
+      requester { id name } assignee { id name } category { id name } team { id name }
+      events(last: 3) { nodes { kind from to createdAt actor { name } } }
+    } }
+  }
+}"""

@@ -1,0 +1,43 @@
+"""Fixtures for service-layer integration tests: cheap password hashing and the demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from argon2 import PasswordHasher
+
+from sets.services import passwords
+from sets.services.container import Services
+from sets.services.demo import load_demo
+from tests.helpers import actor_of
+from tests.integration.support import Demo
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Still argon2id, but with the cheapest parameters: the demo hashes seven passwords per
+    test and the default cost would make every test take most of a second."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+    yield
+
+
+@pytest.fixture
+async def demo(services: Services) -> Demo:
+    await load_demo(services)
+    teams = {t.name: t.id for t in await services.reads.teams()}
+    categories = {c.name: c.id for c in await services.reads.categories()}
+    return Demo(
+        services=services,
+        admin=await actor_of(services, "admin@example.com"),
+        manager=await actor_of(services, "manager@example.com"),
+        agent=await actor_of(services, "agent@example.com"),
+        senior=await actor_of(services, "senior@example.com"),
+        vendor=await actor_of(services, "vendor@example.com"),
+        rita=await actor_of(services, "requester@example.com"),
+        carl=await actor_of(services, "clinic@example.com"),
+        teams=teams,
+        categories=categories,
+    )
