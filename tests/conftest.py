@@ -23,6 +23,7 @@ from sets.db.migrate import upgrade
 from sets.domain.clock import FixedClock
 from sets.realtime.bus import InMemoryBus
 from sets.services.container import Services, build_services
+from sets.services.demo import load_demo
 
 PG_URL = os.environ.get(
     "SETS_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -64,31 +65,74 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-async def _migrate(url: str) -> None:
+async def _migrate(url: str, *, demo: bool) -> None:
     db = create_database(url)
     try:
         await upgrade(db.engine)
     finally:
         await db.dispose()
+    if demo:
+        services = build_services(
+            Settings(database_url=url, jwt_secret=TEST_SECRET), clock=FixedClock(T0)
+        )
+        try:
+            await load_demo(services)
+        finally:
+            await services.close()
+
+
+class SqliteTemplates:
+    """Migrated template files, with and without the demo data, made on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._made: dict[bool, Path] = {}
+
+    def get(self, demo: bool) -> Path:
+        if demo not in self._made:
+            path = self._root / ("demo.db" if demo else "empty.db")
+            run_sync(lambda: _migrate(f"sqlite+aiosqlite:///{path}", demo=demo))
+            self._made[demo] = path
+        return self._made[demo]
+
+
+class PgTemplates:
+    def __init__(self) -> None:
+        self._made: dict[bool, str] = {}
+
+    def get(self, demo: bool) -> str:
+        if demo not in self._made:
+            name = f"sets_tmpl_{RUN}_{'demo' if demo else 'empty'}"
+            try:
+                run_sync(lambda: _pg_admin(f'CREATE DATABASE "{name}"'))
+            except (OSError, asyncpg.PostgresError) as exc:
+                pytest.fail(PG_HELP.format(url=PG_URL, error=exc), pytrace=False)
+            url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+            run_sync(lambda: _migrate(url, demo=demo))
+            self._made[demo] = name
+        return self._made[demo]
+
+    def drop_all(self) -> None:
+        for name in self._made.values():
+            run_sync(lambda n=name: _pg_admin(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    run_sync(lambda: _migrate(f"sqlite+aiosqlite:///{path}"))
-    return path
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    name = f"sets_tmpl_{RUN}"
-    try:
-        run_sync(lambda: _pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.fail(PG_HELP.format(url=PG_URL, error=exc), pytrace=False)
-    run_sync(lambda: _migrate(make_url(PG_URL).set(database=name).render_as_string(False)))
-    yield name
-    run_sync(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def pg_templates() -> Iterator[PgTemplates]:
+    templates = PgTemplates()
+    yield templates
+    templates.drop_all()
+
+
+@pytest.fixture
+def empty_database() -> bool:
+    """Request this fixture for a database without the demo data."""
+    return True
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -100,14 +144,16 @@ def backend(request: pytest.FixtureRequest) -> str:
 async def db_url(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[str]:
-    """A fresh, migrated, empty database for one test."""
+    """A fresh, migrated database for one test, holding the demo data (users, teams,
+    categories, three tickets, all made at T0) unless the test asks for `empty_database`."""
+    demo = "empty_database" not in request.fixturenames
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        template = request.getfixturevalue("sqlite_templates").get(demo)
         target = tmp_path / "sets.db"
         shutil.copyfile(template, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
-    template_name: str = request.getfixturevalue("pg_template")
+    template_name = request.getfixturevalue("pg_templates").get(demo)
     name = f"sets_t_{RUN}_{uuid.uuid4().hex[:10]}"
     await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     try:

@@ -17,29 +17,17 @@ TICKET_FIELDS = """
 CATEGORIES = "query { categories { id name } }"
 ME = "query { me { id name role email teams { id name } } }"
 
-CREATE_TICKET = (
-    """
-mutation Create($input: CreateTicketInput!) {
-  createTicket(input: $input) { ticket { %s } userErrors { field message code } }
-}"""
-    % TICKET_FIELDS
-)
 
-ASSIGN = (
-    """
-mutation Assign($input: AssignTicketInput!) {
-  assignTicket(input: $input) { ticket { %s } userErrors { field message code } }
-}"""
-    % TICKET_FIELDS
-)
+def _ticket_mutation(field: str, input_type: str) -> str:
+    return (
+        f"mutation Run($input: {input_type}!) {{ {field}(input: $input) {{ "
+        f"ticket {{ {TICKET_FIELDS} }} userErrors {{ field message code }} }} }}"
+    )
 
-TRANSITION = (
-    """
-mutation Move($input: TransitionTicketInput!) {
-  transitionTicket(input: $input) { ticket { %s } userErrors { field message code } }
-}"""
-    % TICKET_FIELDS
-)
+
+CREATE_TICKET = _ticket_mutation("createTicket", "CreateTicketInput")
+ASSIGN = _ticket_mutation("assignTicket", "AssignTicketInput")
+TRANSITION = _ticket_mutation("transitionTicket", "TransitionTicketInput")
 
 UPDATE = """
 mutation Update($input: UpdateTicketInput!) {

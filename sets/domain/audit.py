@@ -58,8 +58,15 @@ class ChainBreak:
     problem: str
 
 
-def verify_chain(links: Iterable[ChainLink]) -> list[ChainBreak]:
-    """Links must come ordered by (ticket_id, seq)."""
+def verify_chain(
+    links: Iterable[ChainLink], heads: Mapping[int, tuple[int, str]] | None = None
+) -> list[ChainBreak]:
+    """Links must come ordered by (ticket_id, seq).
+
+    `heads` maps a ticket id to the (seq, hash) its ticket row records for its newest event:
+    without it, events cut off the end of a chain leave a chain that is valid in itself. Heads
+    read before the links stay valid while new events are appended meanwhile."""
+    heads = heads or {}
     breaks: list[ChainBreak] = []
     last: dict[int, tuple[int, str]] = {}
     for link in links:
@@ -79,5 +86,14 @@ def verify_chain(links: Iterable[ChainLink]) -> list[ChainBreak]:
         )
         if expected != link.hash:
             breaks.append(ChainBreak(link.ticket_id, link.seq, "content does not match its hash"))
+        head = heads.get(link.ticket_id)
+        if head is not None and head[0] == link.seq and head[1] != link.hash:
+            breaks.append(
+                ChainBreak(link.ticket_id, link.seq, "hash differs from the ticket's head")
+            )
         last[link.ticket_id] = (link.seq, link.hash)
+    for ticket_id, (head_seq, _) in heads.items():
+        newest = last.get(ticket_id, (0, GENESIS))[0]
+        if newest < head_seq:
+            breaks.append(ChainBreak(ticket_id, head_seq, f"events after seq {newest} are missing"))
     return breaks

@@ -265,5 +265,13 @@ class TicketRepository:
             query = query.where(TicketEvent.ticket_id == ticket_id)
         return list(await self.session.scalars(query))
 
+    async def chain_heads(self, ticket_id: int | None = None) -> dict[int, tuple[int, str]]:
+        """Each ticket's newest event as its row records it: (seq, hash)."""
+        query = select(Ticket.id, Ticket.event_seq, Ticket.last_event_hash)
+        if ticket_id is not None:
+            query = query.where(Ticket.id == ticket_id)
+        rows = await self.session.execute(query)
+        return {tid: (seq, digest) for tid, seq, digest in rows}
+
     def add(self, obj: Ticket | TicketEvent | Comment) -> None:
         self.session.add(obj)

@@ -188,7 +188,10 @@ class ReadService:
     ) -> tuple[int, list[ChainBreak]]:
         permissions.ensure_admin(actor)
         async with self._sessions() as session:
-            events = await TicketRepository(session).chain(ticket_id)
+            repo = TicketRepository(session)
+            # Heads first: events appended meanwhile then cannot look like a missing tail.
+            heads = await repo.chain_heads(ticket_id)
+            events = await repo.chain(ticket_id)
         links = [
             ChainLink(
                 ticket_id=e.ticket_id,
@@ -202,4 +205,4 @@ class ReadService:
             )
             for e in events
         ]
-        return len(links), verify_chain(links)
+        return len(links), verify_chain(links, heads)

@@ -11,7 +11,7 @@ import pytest
 
 from sets.app import create_app
 from sets.services.container import Services
-from sets.services.demo import DEMO_PASSWORD, load_demo
+from sets.services.demo import DEMO_PASSWORD
 from tests.documents import LOGIN
 
 
@@ -47,7 +47,6 @@ class Api:
 
 @pytest.fixture
 async def api(services: Services) -> AsyncIterator[Api]:
-    await load_demo(services)
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sets.test") as client:
