@@ -21,6 +21,8 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=1)
     password_hash: Mapped[str] = mapped_column(String(255))
     otp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

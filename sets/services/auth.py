@@ -6,13 +6,14 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import jwt
 import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sets.domain import throttle
 from sets.domain.actor import Actor
 from sets.domain.clock import Clock
 from sets.domain.errors import Unauthenticated
@@ -79,24 +80,46 @@ class AuthService:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     async def login(self, email: str, password: str, otp: str | None = None) -> TokenPair:
+        now = self._clock.now()
+        failure: Unauthenticated | None = None
         async with self._sessions() as session, session.begin():
             user = await UserRepository(session).by_email(email.strip())
-            # Same message whatever failed, so the answer does not reveal which emails exist.
-            refused = Unauthenticated("wrong email or password", field="password")
-            if not verify_password(user.password_hash if user else None, password):
-                raise refused
-            assert user is not None
-            if not user.active:
-                raise refused
-            if user.otp_secret:
-                if not otp:
-                    raise Unauthenticated("a one-time code is required", field="otp")
-                if not pyotp.TOTP(user.otp_secret).verify(
-                    otp, for_time=self._clock.now(), valid_window=1
-                ):
-                    raise Unauthenticated("the one-time code is not valid", field="otp")
-            refresh = self._new_refresh(session, user, family=str(uuid.uuid4()))
+            if user is not None and throttle.is_locked(user.locked_until, now):
+                raise Unauthenticated(
+                    "too many failed sign-ins: this account is locked for a few minutes",
+                    field="email",
+                )
+            failure = self._check_credentials(user, password, otp, now)
+            if failure is not None:
+                if user is not None:
+                    user.failed_logins, user.locked_until = throttle.after_failure(
+                        user.failed_logins, now
+                    )
+            else:
+                assert user is not None
+                user.failed_logins = 0
+                refresh = self._new_refresh(session, user, family=str(uuid.uuid4()))
+        # Raised after the commit, so the failure is counted.
+        if failure is not None:
+            raise failure
+        assert user is not None
         return TokenPair(self.issue_access_token(user), refresh, user)
+
+    def _check_credentials(
+        self, user: User | None, password: str, otp: str | None, now: datetime
+    ) -> Unauthenticated | None:
+        # Same message whatever failed, so the answer does not reveal which emails exist.
+        if not verify_password(user.password_hash if user else None, password):
+            return Unauthenticated("wrong email or password", field="password")
+        assert user is not None
+        if not user.active:
+            return Unauthenticated("wrong email or password", field="password")
+        if user.otp_secret:
+            if not otp:
+                return Unauthenticated("a one-time code is required", field="otp")
+            if not pyotp.TOTP(user.otp_secret).verify(otp, for_time=now, valid_window=1):
+                return Unauthenticated("the one-time code is not valid", field="otp")
+        return None
 
     def _new_refresh(self, session: AsyncSession, user: User, *, family: str) -> str:
         token = secrets.token_urlsafe(32)

@@ -170,3 +170,28 @@ async def test_malformed_requests_get_400_not_500(api: Api) -> None:
     response = await api.client.post("/graphql", json={"query": "query { nope }"})
     assert response.status_code == 200
     assert codes(response.json()) == ["BAD_REQUEST"]
+
+
+async def test_repeated_wrong_passwords_lock_the_account_for_a_while(
+    api: Api, clock: FixedClock
+) -> None:
+    wrong = {"email": "agent@example.com", "password": "guess"}
+    for _ in range(5):
+        refused = (await api.data(LOGIN, wrong))["login"]["userErrors"]
+        assert refused[0]["field"] == "password"
+    right = {"email": "agent@example.com", "password": "sets-demo-password"}
+    locked = (await api.data(LOGIN, right))["login"]
+    assert locked["accessToken"] is None
+    assert "locked" in locked["userErrors"][0]["message"]
+    clock.advance(timedelta(minutes=16))
+    assert (await api.data(LOGIN, right))["login"]["accessToken"]
+
+
+async def test_a_success_resets_the_failure_count(api: Api) -> None:
+    wrong = {"email": "agent@example.com", "password": "guess"}
+    for _ in range(4):
+        await api.data(LOGIN, wrong)
+    await api.login("agent@example.com")
+    for _ in range(4):
+        await api.data(LOGIN, wrong)
+    assert await api.login("agent@example.com")

@@ -60,6 +60,8 @@ def upgrade() -> None:
         sa.Column("token_version", sa.Integer(), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("otp_secret", sa.String(length=64), nullable=True),
+        sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
