@@ -9,7 +9,15 @@ import pytest
 from sets.domain.clock import FixedClock
 from sets.services.container import Services
 from tests.api.conftest import Api
-from tests.documents import CREATE_TICKET, DASHBOARD, LOGIN, TICKET_EVENTS, UPDATE
+from tests.documents import (
+    ASSIGN,
+    CREATE_TICKET,
+    DASHBOARD,
+    ESCALATE,
+    LOGIN,
+    TICKET_EVENTS,
+    UPDATE,
+)
 
 COUNT = "query { tickets(first: 1) { totalCount } }"
 
@@ -81,6 +89,7 @@ async def test_staff_only_query_is_forbidden_for_requesters(api: Api) -> None:
         ({"title": "   "}, "title"),
         ({"title": "x" * 201}, "title"),
         ({"description": "d" * 20001}, "description"),
+        ({"description": "d" * 1_000_000}, "description"),
         ({"categoryId": "Q2F0ZWdvcnk6OTk5"}, "categoryId"),  # Category:999
         ({"categoryId": "garbage!"}, "id"),
     ],
@@ -195,3 +204,20 @@ async def test_a_success_resets_the_failure_count(api: Api) -> None:
     for _ in range(4):
         await api.data(LOGIN, wrong)
     assert await api.login("agent@example.com")
+
+
+async def test_wrong_role_is_refused_and_changes_nothing(api: Api) -> None:
+    rita = await api.login("requester@example.com")
+    agent = await api.login("agent@example.com")
+    ticket_id = await first_ticket_id(api, rita)
+    me = (await api.data("query { me { id } }", token=rita))["me"]["id"]
+    before = (await api.data(TICKET_EVENTS, {"id": ticket_id}, token=agent))["ticket"]
+    take = {"ticketId": ticket_id, "assigneeId": me}
+    payload = (await api.data(ASSIGN, {"input": take}, token=rita))["assignTicket"]
+    assert payload["ticket"] is None
+    assert payload["userErrors"][0]["code"] == "FORBIDDEN"
+    escalate = {"ticketId": ticket_id, "reason": "hurry"}
+    payload = (await api.data(ESCALATE, {"input": escalate}, token=rita))["escalateTicket"]
+    assert payload["userErrors"][0]["code"] == "FORBIDDEN"
+    after = (await api.data(TICKET_EVENTS, {"id": ticket_id}, token=agent))["ticket"]
+    assert after == before

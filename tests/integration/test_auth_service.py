@@ -227,3 +227,17 @@ async def test_totp_is_required_once_enrolled(demo: Demo, clock: FixedClock) -> 
 async def test_nul_in_login_email_is_refused_not_a_crash(demo: Demo) -> None:
     with raises_domain(ErrorCode.UNAUTHENTICATED):
         await demo.services.auth.login("agent\x00@example.com", PASSWORD)
+
+
+async def test_team_changes_apply_to_existing_tokens(demo: Demo) -> None:
+    """Memberships are read per request, so a token does not freeze someone's teams."""
+    auth, admin = demo.services.auth, demo.services.admin
+    pair = await _login(demo)
+    agent_id = demo.agent.user_id or 0
+    await admin.set_membership(demo.admin, team_id=demo.desk, user_id=agent_id, member=False)
+    assert (await auth.authenticate(pair.access_token)).actor.team_ids == frozenset()
+    vendor_team = demo.teams["Vendor IT"]
+    await admin.set_membership(demo.admin, team_id=vendor_team, user_id=agent_id, member=True)
+    actor = (await auth.authenticate(pair.access_token)).actor
+    assert actor.team_ids == frozenset({vendor_team})
+    assert actor.is_external_only

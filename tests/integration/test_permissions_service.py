@@ -245,3 +245,18 @@ async def test_admin_only_reads(demo: Demo) -> None:
     assert (await reads.user(demo.rita, demo.rita.user_id or 0)).email == "requester@example.com"
     with raises_domain(ErrorCode.NOT_FOUND):
         await reads.user(demo.rita, demo.agent.user_id or 0)
+
+
+async def test_reply_parent_must_belong_to_the_same_ticket(demo: Demo) -> None:
+    tickets = demo.services.tickets
+    first = await _ticket_with_internal_note(demo)
+    other = await tickets.create(demo.rita, title="Other", description="Unrelated.")
+    public = (await demo.services.reads.comments(demo.rita, [first.id], after_id=None, limit=5))[
+        first.id
+    ][0]
+    rows = await demo.row_counts()
+    with raises_domain(ErrorCode.NOT_FOUND, "parentId"):
+        await tickets.add_comment(demo.rita, other.id, body="re", parent_id=public.id)
+    assert await demo.row_counts() == rows
+    reply = await tickets.add_comment(demo.rita, first.id, body="re", parent_id=public.id)
+    assert reply.parent_id == public.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sets.domain.clock import FixedClock
@@ -73,8 +74,12 @@ async def test_full_lifecycle_payment_ticket(demo: Demo, clock: FixedClock) -> N
 
     clock.advance(timedelta(minutes=3))
     responded_at = clock.now()
+    assert (await demo.ticket(ticket.id)).next_sla_check_at == created_at + timedelta(minutes=15)
     await tickets.add_comment(demo.agent, ticket.id, body="We are on it.")
-    assert (await demo.ticket(ticket.id)).first_responded_at == responded_at
+    stored = await demo.ticket(ticket.id)
+    assert stored.first_responded_at == responded_at
+    # Next the sweep looks at the resolution warning (75 % of the two hours).
+    assert stored.next_sla_check_at == created_at + timedelta(minutes=90)
 
     # A second public comment does not move the first response.
     clock.advance(timedelta(minutes=1))
@@ -139,7 +144,7 @@ async def test_closed_ticket_refuses_every_mutation(demo: Demo) -> None:
     event_count = len(await demo.events(ticket.id))
     rows = await demo.row_counts()
 
-    attempts = [
+    attempts: list[Callable[[], Awaitable[object]]] = [
         lambda: tickets.update(demo.rita, ticket.id, title="Actually, another thing"),
         lambda: tickets.update(demo.admin, ticket.id, description="edited"),
         lambda: tickets.assign(
