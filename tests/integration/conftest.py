@@ -16,8 +16,8 @@ from tests.integration.support import Demo
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Still argon2id, but with the cheapest parameters: the demo hashes seven passwords per
-    test and the default cost would make every test take most of a second."""
+    """Still argon2id, but with the cheapest parameters for users these tests create (the demo
+    users come hashed from the template database; verifying reads the cost from the hash)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", cheap)
     monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
@@ -26,7 +26,7 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 async def demo(services: Services) -> Demo:
-    await load_demo(services)
+    await load_demo(services)  # a no-op on the demo template; kept for an empty database
     teams = {t.name: t.id for t in await services.reads.teams()}
     categories = {c.name: c.id for c in await services.reads.categories()}
     return Demo(

@@ -72,8 +72,7 @@ async def test_unicode_text_round_trips(demo: Demo) -> None:
     ticket = await _create(demo, title=title, description="Zeile 1\nZeile 2")
     stored = await demo.ticket(ticket.id)
     assert (stored.title, stored.description) == (title, "Zeile 1\nZeile 2")
-    admin = demo.admin
-    total, breaks = await demo.services.reads.verify_audit_chain(admin, ticket.id)
+    total, breaks = await demo.services.reads.verify_audit_chain(demo.admin, ticket.id)
     assert (total, breaks) == (1, [])
 
 
