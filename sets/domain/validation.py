@@ -49,6 +49,13 @@ def username(value: str) -> str:
     return cleaned
 
 
+def username_from_email(address: str) -> str:
+    """A valid handle derived from an email's local part ("o'neil+it" -> "oneil.it")."""
+    local = address.split("@")[0].lower().replace("+", ".")
+    handle = re.sub(r"[^a-z0-9._-]", "", local)[:36].strip("._-")
+    return handle if len(handle) >= 2 else f"user{handle}"
+
+
 def password(value: str) -> str:
     if len(value) < PASSWORD_MIN:
         raise ValidationFailed(

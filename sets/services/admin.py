@@ -35,13 +35,17 @@ class AdminService:
         permissions.ensure_admin(actor)
         email = validation.email(email)
         name = validation.text(name, field="name", max_len=validation.NAME_MAX)
-        handle = validation.username(username or email.split("@")[0].replace("+", "."))
+        chosen = validation.username(username) if username is not None else None
         password = validation.password(password)
         async with self._uow() as uow:
             if await uow.users.by_email(email) is not None:
                 raise Conflict("a user with that email exists", field="email")
-            if await uow.users.by_username(handle) is not None:
-                raise Conflict("that username is taken", field="username")
+            if chosen is not None:
+                if await uow.users.by_username(chosen) is not None:
+                    raise Conflict("that username is taken", field="username")
+                handle = chosen
+            else:
+                handle = await self._free_username(uow, validation.username_from_email(email))
             now = uow.clock.now()
             user = User(
                 email=email,
@@ -58,6 +62,15 @@ class AdminService:
             await self._flush(uow, "a user with that email or username exists", "email")
             await uow.commit()
             return user
+
+    @staticmethod
+    async def _free_username(uow: UnitOfWork, base: str) -> str:
+        """`base`, or `base2`, `base3`... when another domain's user has the same local part."""
+        candidate, n = base, 1
+        while await uow.users.by_username(candidate) is not None:
+            n += 1
+            candidate = f"{base}{n}"
+        return candidate
 
     async def update_user(
         self,

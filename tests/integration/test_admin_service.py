@@ -60,9 +60,13 @@ async def test_create_user_refuses_duplicates_and_bad_fields(demo: Demo) -> None
             demo.admin, email=" AGENT@example.com ", name="Copy", role=Role.AGENT, password=PASSWORD
         )
     with raises_domain(ErrorCode.CONFLICT, "username"):
-        # Another email, but the same derived username "agent".
         await create(
-            demo.admin, email="agent@elsewhere.org", name="Copy", role=Role.AGENT, password=PASSWORD
+            demo.admin,
+            email="someone@elsewhere.org",
+            name="Copy",
+            role=Role.AGENT,
+            password=PASSWORD,
+            username="agent",
         )
     with raises_domain(ErrorCode.VALIDATION, "email"):
         await create(demo.admin, email="not-an-email", name="X", role=Role.AGENT, password=PASSWORD)
@@ -86,6 +90,20 @@ async def test_create_user_refuses_duplicates_and_bad_fields(demo: Demo) -> None
     assert (user.email, user.username, user.active) == ("agent@elsewhere.org", "alex2", True)
     pair = await demo.services.auth.login("agent@elsewhere.org", PASSWORD)
     assert pair.user.id == user.id
+
+
+async def test_derived_usernames_are_valid_and_unique(demo: Demo) -> None:
+    create = demo.services.admin.create_user
+    first = await create(
+        demo.admin, email="agent@partner.org", name="A", role=Role.AGENT, password=PASSWORD
+    )
+    second = await create(
+        demo.admin, email="agent@third.org", name="B", role=Role.AGENT, password=PASSWORD
+    )
+    odd = await create(
+        demo.admin, email="o'neil@x.com", name="C", role=Role.REQUESTER, password=PASSWORD
+    )
+    assert (first.username, second.username, odd.username) == ("agent2", "agent3", "oneil")
 
 
 async def test_admin_cannot_demote_or_deactivate_themself(demo: Demo) -> None:

@@ -107,3 +107,20 @@ def test_password_length() -> None:
     with pytest.raises(ValidationFailed) as caught:
         v.password("1234567")
     assert caught.value.field == "password"
+
+
+@pytest.mark.parametrize(
+    ("address", "handle"),
+    [
+        ("rita@example.com", "rita"),
+        ("o'neil+it@example.com", "oneil.it"),
+        ("p@x.com", "userp"),
+        (".__@x.com", "user"),
+        ("Émile.Zola@x.com", "mile.zola"),
+    ],
+)
+def test_username_from_email_is_always_valid(address: str, handle: str) -> None:
+    from sets.domain.validation import username, username_from_email
+
+    assert username_from_email(address) == handle
+    assert username(username_from_email(address)) == handle
