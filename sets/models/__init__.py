@@ -1,7 +1,7 @@
 """SQLAlchemy tables: data only, no rules."""
 
 from sets.models.base import Base
-from sets.models.catalog import Category, PriorityRule, SlaPolicy
+from sets.models.catalog import Category, EscalationPolicy, PriorityRule, SlaPolicy
 from sets.models.notifications import Notification
 from sets.models.people import RefreshToken, Team, TeamMembership, User
 from sets.models.tickets import Comment, Ticket, TicketEvent
@@ -10,6 +10,7 @@ __all__ = [
     "Base",
     "Category",
     "Comment",
+    "EscalationPolicy",
     "Notification",
     "PriorityRule",
     "RefreshToken",

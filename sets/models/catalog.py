@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,4 +45,19 @@ class SlaPolicy(Base):
     resolution_minutes: Mapped[int] = mapped_column(Integer)
     warning_percent: Mapped[int] = mapped_column(Integer, default=75)
     pause_statuses: Mapped[str] = mapped_column(String(120), default="PENDING")
+    # A business-hours calendar (sets.domain.calendar.calendar_to_dict); null = round the clock.
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime]
+
+
+class EscalationPolicy(Base):
+    """One row per level (1-3): when it is reached after a breach, and what it does."""
+
+    __tablename__ = "escalation_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, unique=True)
+    after_breach_percent: Mapped[int] = mapped_column(Integer)
+    actions: Mapped[str] = mapped_column(String(200))
+    target_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)
     updated_at: Mapped[datetime]

@@ -18,6 +18,7 @@ class Ticket(Base):
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
         Index("ix_tickets_team_status", "team_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_status_resolved", "status", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,10 @@ class Ticket(Base):
     resolution_warned: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     next_sla_check_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Open time the SLA clock stood still (paused or resolved) in spans that have ended,
+    # and since when it stands still now: due times are pushed out by the former.
+    sla_stopped_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_stopped_since: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)

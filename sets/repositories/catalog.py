@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sets.domain.enums import Priority
-from sets.models import Category, PriorityRule, SlaPolicy
+from sets.models import Category, EscalationPolicy, PriorityRule, SlaPolicy
 
 
 class CatalogRepository:
@@ -56,5 +56,15 @@ class CatalogRepository:
     async def sla_policies(self) -> list[SlaPolicy]:
         return list(await self.session.scalars(select(SlaPolicy).order_by(SlaPolicy.priority)))
 
-    def add(self, obj: Category | PriorityRule | SlaPolicy) -> None:
+    async def escalation_policies(self) -> list[EscalationPolicy]:
+        return list(
+            await self.session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.level))
+        )
+
+    async def escalation_policy(self, level: int) -> EscalationPolicy | None:
+        return await self.session.scalar(
+            select(EscalationPolicy).where(EscalationPolicy.level == level)
+        )
+
+    def add(self, obj: Category | PriorityRule | SlaPolicy | EscalationPolicy) -> None:
         self.session.add(obj)

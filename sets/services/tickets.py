@@ -14,7 +14,7 @@ from sets.domain.errors import Conflict, NotFound, ValidationFailed
 from sets.domain.priority import PriorityRuleSpec, choose_priority, parse_keywords
 from sets.domain.tickets import ticket_key
 from sets.models import Comment, Ticket, User
-from sets.services.sla import apply_due_times, refresh_next_check
+from sets.services import sla
 from sets.services.uow import UnitOfWork
 
 MAX_ESCALATION_LEVEL = 3
@@ -106,8 +106,13 @@ class TicketService:
                 resolution_due_at=now,
                 event_seq=0,
                 last_event_hash="0" * 64,
+                escalation_level=0,
+                sla_stopped_seconds=0,
+                first_response_breached=False,
+                resolution_warned=False,
+                resolution_breached=False,
             )
-            await apply_due_times(uow.catalog, ticket)
+            await sla.recompute(uow.catalog, ticket)
             uow.tickets.add(ticket)
             await uow.session.flush()
             uow.record(
@@ -323,8 +328,9 @@ class TicketService:
                 ticket.reopen_count += 1
                 ticket.resolved_at = None
             ticket.updated_at = now
+            previous = ticket.status
             self._set_status(uow, actor, ticket, to, reason=reason, resolution=resolution)
-            refresh_next_check(ticket)
+            await sla.status_changed(uow.catalog, ticket, previous, now)
             await self._commit(uow)
             return ticket
 
@@ -340,7 +346,7 @@ class TicketService:
             previous = ticket.priority
             ticket.priority = priority
             ticket.updated_at = uow.clock.now()
-            await apply_due_times(uow.catalog, ticket)
+            await sla.recompute(uow.catalog, ticket)
             uow.record(
                 ticket,
                 EventKind.PRIORITY_CHANGED,
@@ -427,7 +433,7 @@ class TicketService:
             )
             if first_response:
                 ticket.first_responded_at = now
-                refresh_next_check(ticket)
+                await sla.recompute(uow.catalog, ticket)
             ticket.updated_at = now
             uow.record(
                 ticket,

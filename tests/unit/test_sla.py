@@ -1,115 +1,165 @@
-"""SLA due times and the next sweep moment (SPEC §4), round-the-clock calendar."""
+"""The SLA clock: deadlines, what a sweep must do at a moment, pauses, escalation levels."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sets.domain.enums import Priority
-from sets.domain.sla import DEFAULT_TARGETS, DueTimes, SlaTargets, due_times, next_check_at
+from sets.domain.calendar import BusinessCalendar, Opening
+from sets.domain.enums import Priority, TicketStatus
+from sets.domain.sla import (
+    DEFAULT_POLICIES,
+    DueStep,
+    SlaState,
+    StepKind,
+    deadlines,
+    due_steps,
+    next_check_at,
+    restart_clock,
+    stop_clock,
+)
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+P1 = DEFAULT_POLICIES[Priority.P1]
+RESPONDED = SlaState(created_at=T, first_responded=True)
+
+
+def h(hours: float) -> timedelta:
+    return timedelta(hours=hours)
 
 
 @pytest.mark.parametrize(
     ("priority", "first_response", "resolution"),
     [
-        (Priority.P1, timedelta(minutes=15), timedelta(hours=2)),
-        (Priority.P2, timedelta(hours=1), timedelta(hours=6)),
-        (Priority.P3, timedelta(hours=4), timedelta(hours=24)),
-        (Priority.P4, timedelta(hours=8), timedelta(hours=72)),
+        (Priority.P1, timedelta(minutes=15), h(2)),
+        (Priority.P2, h(1), h(6)),
+        (Priority.P3, h(4), h(24)),
+        (Priority.P4, h(8), h(72)),
     ],
 )
-def test_default_due_times(
+def test_spec_default_targets(
     priority: Priority, first_response: timedelta, resolution: timedelta
 ) -> None:
-    due = due_times(T0, DEFAULT_TARGETS[priority])
-    assert due.first_response_due_at == T0 + first_response
-    assert due.resolution_due_at == T0 + resolution
-    # Warning at 75 % of the resolution target elapsed.
-    assert due.resolution_warning_at == T0 + resolution * 3 / 4
-
-
-def test_every_priority_has_default_targets() -> None:
-    assert set(DEFAULT_TARGETS) == set(Priority)
-
-
-def test_p1_literal_moments() -> None:
-    due = due_times(T0, DEFAULT_TARGETS[Priority.P1])
-    assert due == DueTimes(
-        first_response_due_at=datetime(2026, 3, 2, 9, 15, tzinfo=UTC),
-        resolution_due_at=datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
-        resolution_warning_at=datetime(2026, 3, 2, 10, 30, tzinfo=UTC),
+    due = deadlines(SlaState(created_at=T), DEFAULT_POLICIES[priority])
+    assert due.first_response_due_at == T + first_response
+    assert due.resolution_due_at == T + resolution
+    assert due.warning_at == T + resolution * 0.75
+    assert due.escalations == (
+        (1, T + resolution),
+        (2, T + resolution * 1.5),
+        (3, T + resolution * 2),
     )
 
 
-def test_custom_warning_ratio() -> None:
-    due = due_times(T0, SlaTargets(timedelta(hours=1), timedelta(hours=10), warning_ratio=0.5))
-    assert due.resolution_warning_at == T0 + timedelta(hours=5)
+def kinds(steps: list[DueStep]) -> list[tuple[str, int | None]]:
+    return [(s.kind.value, s.level) for s in steps]
 
 
-def test_naive_datetime_is_refused() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        due_times(datetime(2026, 3, 2, 9, 0), DEFAULT_TARGETS[Priority.P3])
+def test_p1_timeline_step_by_step() -> None:
+    state = RESPONDED
+    assert due_steps(state, P1, T + h(1.49)) == []
+    assert next_check_at(state, P1) == T + h(1.5)
+    assert kinds(due_steps(state, P1, T + h(1.5))) == [("RESOLUTION_WARNING", None)]
+    state = replace(state, warned=True)
+    assert next_check_at(state, P1) == T + h(2)
+    assert kinds(due_steps(state, P1, T + h(2))) == [
+        ("RESOLUTION_BREACH", None),
+        ("ESCALATION", 1),
+    ]
+    state = replace(state, resolution_breached=True, escalation_level=1)
+    assert next_check_at(state, P1) == T + h(3)
+    assert kinds(due_steps(state, P1, T + h(3))) == [("ESCALATION", 2)]
+    state = replace(state, escalation_level=2)
+    assert kinds(due_steps(state, P1, T + h(4))) == [("ESCALATION", 3)]
+    state = replace(state, escalation_level=3)
+    assert next_check_at(state, P1) is None
+    assert due_steps(state, P1, T + h(100)) == []
 
 
-def test_other_zones_give_the_same_instants() -> None:
-    local = T0.astimezone(timezone(timedelta(hours=5, minutes=30)))
-    assert due_times(local, DEFAULT_TARGETS[Priority.P2]) == due_times(
-        T0, DEFAULT_TARGETS[Priority.P2]
+def test_a_late_sweep_catches_up_without_a_warning_after_the_breach() -> None:
+    assert kinds(due_steps(RESPONDED, P1, T + h(4))) == [
+        ("RESOLUTION_BREACH", None),
+        ("ESCALATION", 1),
+        ("ESCALATION", 2),
+        ("ESCALATION", 3),
+    ]
+
+
+def test_first_response_breach_is_tracked_on_its_own() -> None:
+    fresh = SlaState(created_at=T)
+    assert next_check_at(fresh, P1) == T + timedelta(minutes=15)
+    assert due_steps(fresh, P1, T + timedelta(minutes=15)) == [
+        DueStep(StepKind.FIRST_RESPONSE_BREACH, T + timedelta(minutes=15))
+    ]
+    breached = replace(fresh, first_response_breached=True)
+    assert next_check_at(breached, P1) == T + h(1.5)
+
+
+def test_manual_escalation_is_not_repeated_by_the_sweep() -> None:
+    manual = replace(RESPONDED, warned=True, escalation_level=2)
+    assert kinds(due_steps(manual, P1, T + h(2))) == [("RESOLUTION_BREACH", None)]
+    breached = replace(manual, resolution_breached=True)
+    assert next_check_at(breached, P1) == T + h(4)
+
+
+def test_a_stopped_clock_has_nothing_due() -> None:
+    stopped = stop_clock(RESPONDED, T + h(1))
+    assert due_steps(stopped, P1, T + h(10)) == []
+    assert next_check_at(stopped, P1) is None
+    assert stop_clock(stopped, T + h(2)) == stopped  # stopping twice keeps the first moment
+
+
+def test_paused_time_pushes_every_due_time_out() -> None:
+    paused = stop_clock(RESPONDED, T + h(0.5))
+    resumed = restart_clock(paused, P1, T + h(1.5))
+    assert resumed.stopped_since is None and resumed.stopped_for == h(1)
+    due = deadlines(resumed, P1)
+    assert due.resolution_due_at == T + h(3)
+    assert due.warning_at == T + h(2.5)
+    assert due.escalations[0] == (1, T + h(3))
+    again = restart_clock(stop_clock(resumed, T + h(2)), P1, T + h(2.5))
+    assert deadlines(again, P1).resolution_due_at == T + h(3.5)
+    assert restart_clock(resumed, P1, T + h(9)) == resumed  # not stopped: nothing to add
+
+
+def test_pauses_count_in_business_time() -> None:
+    office = BusinessCalendar("UTC", tuple(Opening(d, time(9), time(17)) for d in range(5)))
+    policy = replace(P1, calendar=office)
+    # Paused Friday 16:00 to Monday 10:00: two open hours stood still.
+    created = datetime(2026, 3, 6, 15, tzinfo=UTC)
+    state = stop_clock(SlaState(created_at=created, first_responded=True), created + h(1))
+    state = restart_clock(state, policy, datetime(2026, 3, 9, 10, tzinfo=UTC))
+    assert state.stopped_for == h(2)
+    # 2 h target + 2 h paused = 4 open hours from Friday 15:00: Monday 11:00.
+    assert deadlines(state, policy).resolution_due_at == datetime(2026, 3, 9, 11, tzinfo=UTC)
+
+
+def test_a_priority_change_mid_flight_measures_from_creation() -> None:
+    p3 = DEFAULT_POLICIES[Priority.P3]
+    state = restart_clock(stop_clock(RESPONDED, T + h(1)), p3, T + h(2))
+    assert deadlines(state, p3).resolution_due_at == T + h(25)
+    assert deadlines(state, P1).resolution_due_at == T + h(3)
+
+
+def test_resolved_and_closed_stop_the_clock_like_pauses() -> None:
+    assert P1.stops_clock(TicketStatus.PENDING)
+    assert P1.stops_clock(TicketStatus.RESOLVED)
+    assert P1.stops_clock(TicketStatus.CLOSED)
+    assert not P1.stops_clock(TicketStatus.BLOCKED)
+    blocked_too = replace(
+        P1, pause_statuses=frozenset({TicketStatus.PENDING, TicketStatus.BLOCKED})
     )
+    assert blocked_too.stops_clock(TicketStatus.BLOCKED)
 
 
-# --- next_check_at --------------------------------------------------------------------------
-
-P1_DUE = due_times(T0, DEFAULT_TARGETS[Priority.P1])  # response 9:15, warning 10:30, due 11:00
-
-
-@pytest.mark.parametrize(
-    ("first_responded", "warned", "breached", "expected"),
-    [
-        (False, False, False, P1_DUE.first_response_due_at),
-        (False, True, True, P1_DUE.first_response_due_at),
-        (True, False, False, P1_DUE.resolution_warning_at),
-        (True, False, True, P1_DUE.resolution_warning_at),
-        (True, True, False, P1_DUE.resolution_due_at),
-        (True, True, True, None),
-    ],
-)
-def test_next_check_is_the_earliest_pending_moment(
-    first_responded: bool, warned: bool, breached: bool, expected: datetime | None
-) -> None:
-    got = next_check_at(
-        P1_DUE,
-        first_responded=first_responded,
-        warned=warned,
-        resolution_breached=breached,
-        open_=True,
-    )
-    assert got == expected
-
-
-@pytest.mark.parametrize("flags", list(itertools.product([False, True], repeat=3)))
-def test_closed_tickets_need_no_check(flags: tuple[bool, bool, bool]) -> None:
-    responded, warned, breached = flags
-    assert (
-        next_check_at(
-            P1_DUE,
-            first_responded=responded,
-            warned=warned,
-            resolution_breached=breached,
-            open_=False,
-        )
-        is None
-    )
-
-
-def test_first_response_later_than_the_warning() -> None:
-    # A policy whose first-response target is longer than 75 % of resolution.
-    due = due_times(T0, SlaTargets(timedelta(hours=10), timedelta(hours=8)))
-    got = next_check_at(
-        due, first_responded=False, warned=False, resolution_breached=False, open_=True
-    )
-    assert got == T0 + timedelta(hours=6)
+@given(st.integers(0, 600), st.integers(0, 600))
+def test_more_elapsed_time_never_undoes_a_step(a: int, b: int) -> None:
+    early, late = sorted((T + timedelta(minutes=a), T + timedelta(minutes=b)))
+    done_early = set(kinds(due_steps(SlaState(created_at=T), P1, early)))
+    done_late = set(kinds(due_steps(SlaState(created_at=T), P1, late)))
+    done_early.discard(("RESOLUTION_WARNING", None))  # superseded by the breach when late
+    assert done_early <= done_late
