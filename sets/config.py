@@ -39,6 +39,11 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_page_size: int = 100
+    redis_prefix: str = "sets:"
+    subscriber_queue_size: int = 1000
+    ws_recheck_seconds: float = 30.0
+    auto_close_days: int = 3
+    sla_interval_seconds: int = 60
 
     @property
     def production(self) -> bool:
@@ -65,6 +70,11 @@ class Settings:
             max_query_depth=_int(env, "SETS_MAX_QUERY_DEPTH", 10),
             max_aliases=_int(env, "SETS_MAX_ALIASES", 15),
             max_tokens=_int(env, "SETS_MAX_TOKENS", 2000),
+            redis_prefix=get("SETS_REDIS_PREFIX") or "sets:",
+            subscriber_queue_size=_int(env, "SETS_SUBSCRIBER_QUEUE_SIZE", 1000),
+            ws_recheck_seconds=_int(env, "SETS_WS_RECHECK_SECONDS", 30),
+            auto_close_days=_int(env, "SETS_AUTO_CLOSE_DAYS", 3),
+            sla_interval_seconds=_int(env, "SETS_SLA_INTERVAL_SECONDS", 60),
         )
         settings.check()
         return settings

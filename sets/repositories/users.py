@@ -47,6 +47,15 @@ class UserRepository:
         user = rows[0][0]
         return user, [(team_id, external) for _, team_id, external in rows if team_id is not None]
 
+    async def active_ids(self, *, roles: Sequence[Role], team_id: int | None = None) -> list[int]:
+        """Active users with one of `roles`, optionally only members of `team_id`."""
+        query = select(User.id).where(User.active.is_(True), User.role.in_(list(roles)))
+        if team_id is not None:
+            query = query.join(TeamMembership, TeamMembership.user_id == User.id).where(
+                TeamMembership.team_id == team_id
+            )
+        return list(await self.session.scalars(query.order_by(User.id)))
+
     async def page(
         self, *, role: Role | None, after_id: int | None, limit: int
     ) -> tuple[list[User], int]:
@@ -117,6 +126,15 @@ class TeamRepository:
         for user_id, team_id in rows:
             found[user_id].append(team_id)
         return found
+
+    async def first_of_tier(self, tier: int) -> Team | None:
+        """The oldest internal team of a tier: where tier-2 escalations go by default."""
+        return await self.session.scalar(
+            select(Team)
+            .where(Team.tier == tier, Team.external.is_(False), Team.deleted_at.is_(None))
+            .order_by(Team.id)
+            .limit(1)
+        )
 
     async def membership(self, team_id: int, user_id: int) -> TeamMembership | None:
         return await self.session.scalar(

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from sets.config import Settings
 from sets.db.engine import Database, create_database
 from sets.domain.clock import Clock, SystemClock
-from sets.realtime.bus import EventBus, InMemoryBus
+from sets.realtime import build_bus
+from sets.realtime.bus import EventBus
 from sets.services.admin import AdminService
 from sets.services.auth import AuthService
+from sets.services.policies import PolicyService
 from sets.services.queries import ReadService
+from sets.services.sweep import AutoClose, SlaSweep
 from sets.services.tickets import TicketService
 from sets.services.uow import UnitOfWork
 
@@ -25,6 +28,9 @@ class Services:
     tickets: TicketService = field(init=False)
     admin: AdminService = field(init=False)
     reads: ReadService = field(init=False)
+    policies: PolicyService = field(init=False)
+    sla_sweep: SlaSweep = field(init=False)
+    auto_close: AutoClose = field(init=False)
 
     def __post_init__(self) -> None:
         self.auth = AuthService(
@@ -37,6 +43,11 @@ class Services:
         self.tickets = TicketService(self.uow)
         self.admin = AdminService(self.uow)
         self.reads = ReadService(self.db.reader)
+        self.policies = PolicyService(self.uow)
+        self.sla_sweep = SlaSweep(self.db.reader, self.uow, self.clock)
+        self.auto_close = AutoClose(
+            self.db.reader, self.tickets, self.clock, days=self.settings.auto_close_days
+        )
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.writer, self.clock, self.bus)
@@ -52,5 +63,10 @@ def build_services(
         settings=settings,
         db=create_database(settings.database_url),
         clock=clock or SystemClock(),
-        bus=bus or InMemoryBus(),
+        bus=bus
+        or build_bus(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            queue_size=settings.subscriber_queue_size,
+        ),
     )
