@@ -21,6 +21,7 @@ from sets.schema import build_schema
 from sets.schema.context import Context, bearer_token
 from sets.services.container import Services, build_services
 from sets.services.demo import load_demo
+from sets.workers.inprocess import InProcessRunner
 
 log = logging.getLogger("sets")
 
@@ -71,9 +72,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await prepare_database(services, demo=demo)
+        # Without Redis there is no arq worker: this process runs the SLA jobs itself.
+        runner = None
+        if not services.settings.redis_url:
+            runner = InProcessRunner(
+                services, interval_seconds=services.settings.sla_interval_seconds
+            )
+            runner.start()
+        app.state.jobs = runner
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await services.close()
 
     app = Starlette(

@@ -1,4 +1,4 @@
-"""`sets serve | migrate | createuser | demo | export-schema`."""
+"""`sets serve | worker | migrate | createuser | sla-check | demo | export-schema`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,44 @@ async def _with_services(settings: Settings, args: argparse.Namespace) -> int:
         await services.close()
 
 
+def _worker(settings: Settings) -> int:
+    from arq.worker import run_worker
+
+    from sets.workers.arq_worker import worker_settings
+
+    run_worker(worker_settings(settings))
+    return 0
+
+
+async def _sla_check(settings: Settings, now_text: str) -> int:
+    from datetime import UTC, datetime
+
+    from sets.app import prepare_database
+    from sets.domain.clock import FixedClock
+    from sets.services.container import build_services
+
+    try:
+        now = datetime.fromisoformat(now_text)
+    except ValueError:
+        print(
+            f"sets: --now wants an ISO time such as 2026-11-25T14:00:00Z, not {now_text!r}",
+            file=sys.stderr,
+        )
+        return 2
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    # Events of this sweep are stamped with the moment it runs "as of".
+    services = build_services(settings, clock=FixedClock(now))
+    try:
+        await prepare_database(services, demo=False)
+        summary = await services.sla_sweep.run()
+        closed = await services.auto_close.run()
+    finally:
+        await services.close()
+    print(f"{summary.line()}; {closed} auto-closed")
+    return 0
+
+
 def _export_schema() -> int:
     from strawberry.printer import print_schema
 
@@ -94,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--password", help="prompted for when omitted")
     commands.add_parser("demo", help="load demo data into an empty database")
+    commands.add_parser("worker", help="run the SLA and delivery jobs under arq (needs Redis)")
+    check = commands.add_parser("sla-check", help="run one SLA sweep and auto-close as of --now")
+    check.add_argument("--now", required=True, help="ISO time, e.g. 2026-11-25T14:00:00Z")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     return root
 
@@ -109,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, settings)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "worker":
+            return _worker(settings)
+        if args.command == "sla-check":
+            return asyncio.run(_sla_check(settings, args.now))
         return asyncio.run(_with_services(settings, args))
     except (ConfigError, DomainError) as exc:
         print(f"sets: {getattr(exc, 'message', exc)}", file=sys.stderr)
