@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sets.domain.clock import FixedClock
 from sets.domain.enums import EventKind, Priority, TicketStatus
 from sets.models import Notification, Ticket
+from sets.services import outbox
 from sets.services.sweep import SweepSummary
 from tests.integration.support import Demo
 
@@ -284,3 +285,36 @@ async def test_two_sweeps_at_once_escalate_each_level_once(demo: Demo, clock: Fi
     # First-response breach (manager + members fallback is not needed: the desk has one)
     # and level 1 each notify the team's manager on two channels, exactly once.
     assert notifications == 200 * 2 * 2
+
+
+async def test_a_failure_mid_ticket_leaves_it_untouched_and_the_next_sweep_finishes(
+    demo: Demo, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t0 = clock.now()
+    first = await payment_ticket(demo)
+    second = await payment_ticket(demo)
+    real_notify = outbox.notify
+    calls = 0
+
+    async def crash_on_second(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if args[1].id == second.id:
+            raise ConnectionError("worker lost its database half-way")
+        return await real_notify(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "notify", crash_on_second)
+    summary = await at(demo, clock, t0 + 2 * H)
+    assert summary.examined == 2
+    untouched = await demo.ticket(second.id)
+    assert (untouched.escalation_level, untouched.resolution_breached) == (0, False)
+    assert await sla_events(demo, second.id) == []
+    assert await notified(demo, second.id, "ESCALATED") == set()
+    assert (await demo.ticket(first.id)).escalation_level == 1
+
+    monkeypatch.setattr(outbox, "notify", real_notify)
+    await at(demo, clock, t0 + 2 * H)
+    finished = await demo.ticket(second.id)
+    assert (finished.escalation_level, finished.resolution_breached) == (1, True)
+    assert [k for k, _ in await sla_events(demo, second.id)] == ["SLA_BREACHED", "ESCALATED"]
+    assert calls >= 2
