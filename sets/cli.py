@@ -70,11 +70,14 @@ async def _with_services(settings: Settings, args: argparse.Namespace) -> int:
         await services.close()
 
 
-def _worker(settings: Settings) -> int:
-    from arq.worker import run_worker
+def _worker(settings: Settings, *, check: bool) -> int:
+    from arq.worker import check_health, run_worker
 
     from sets.workers.arq_worker import worker_settings
 
+    if check:
+        # Exit 0 when a worker refreshed its health-check key within the last minute.
+        return check_health(worker_settings(settings))
     run_worker(worker_settings(settings))
     return 0
 
@@ -132,7 +135,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--password", help="prompted for when omitted")
     commands.add_parser("demo", help="load demo data into an empty database")
-    commands.add_parser("worker", help="run the SLA and delivery jobs under arq (needs Redis)")
+    worker = commands.add_parser("worker", help="run the background jobs under arq (needs Redis)")
+    worker.add_argument(
+        "--check", action="store_true", help="exit 0 if a worker is alive (health probe)"
+    )
     check = commands.add_parser("sla-check", help="run one SLA sweep and auto-close as of --now")
     check.add_argument("--now", required=True, help="ISO time, e.g. 2026-11-25T14:00:00Z")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
@@ -151,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "worker":
-            return _worker(settings)
+            return _worker(settings, check=args.check)
         if args.command == "sla-check":
             return asyncio.run(_sla_check(settings, args.now))
         return asyncio.run(_with_services(settings, args))
