@@ -14,11 +14,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UnsetType
 
 from sets.config import Settings
 from sets.db.migrate import current_revision, head_revision, upgrade
 from sets.schema import build_schema
 from sets.schema.context import Context, bearer_token
+from sets.schema.subscriptions import (
+    MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    SocketContext,
+    accept_connection,
+)
 from sets.services.container import Services, build_services
 from sets.services.demo import load_demo
 from sets.workers.inprocess import InProcessRunner
@@ -28,13 +34,24 @@ log = logging.getLogger("sets")
 
 class SetsGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
-        super().__init__(build_schema(services.settings), graphql_ide="graphiql")
+        super().__init__(
+            build_schema(services.settings),
+            graphql_ide="graphiql",
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        )
         self.services = services
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(self.services, bearer_token(request.headers.get("authorization")))
+        token = bearer_token(request.headers.get("authorization"))
+        if isinstance(request, WebSocket):
+            # Once per connection: authenticated at connection_init (on_ws_connect).
+            return SocketContext(self.services, token, websocket=request)
+        return Context(self.services, token)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        return await accept_connection(context)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -72,6 +89,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await prepare_database(services, demo=demo)
+        await services.bus.start()  # with Redis: this process's one pub/sub connection
         # Without Redis there is no arq worker: this process runs the SLA jobs itself.
         runner = None
         if not services.settings.redis_url:
@@ -85,6 +103,7 @@ def create_app(
         finally:
             if runner is not None:
                 await runner.stop()
+            await services.bus.stop()
             await services.close()
 
     app = Starlette(

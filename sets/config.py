@@ -82,6 +82,10 @@ class Settings:
     def check(self) -> None:
         if self.env not in ("development", "production"):
             raise ConfigError("SETS_ENV must be 'development' or 'production'")
+        if self.subscriber_queue_size < 1 or self.ws_recheck_seconds <= 0:
+            raise ConfigError(
+                "SETS_SUBSCRIBER_QUEUE_SIZE and SETS_WS_RECHECK_SECONDS must be positive"
+            )
         if self.production and (self.jwt_secret == DEFAULT_SECRET or len(self.jwt_secret) < 32):
             raise ConfigError(
                 "refusing to start in production with the default or a short SETS_JWT_SECRET "

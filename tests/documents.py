@@ -81,3 +81,33 @@ query Dashboard($first: Int!) {
     } }
   }
 }"""
+
+# Subscriptions (issue 4)
+SUBSCRIBE_EVENTS = """
+subscription Live($filter: TicketEventFilter, $after: String) {
+  ticketEvents(filter: $filter, after: $after) {
+    id cursor seq kind internal data
+    actor { name }
+    ticket { id key status assignee { name } }
+  }
+}"""
+
+SUBSCRIBE_TICKET = """
+subscription Watch($id: ID!) {
+  ticketUpdated(id: $id) { id key status version assignee { name } }
+}"""
+
+SUBSCRIBE_NOTIFICATIONS = """
+subscription Inbox {
+  notificationReceived { id channel event subject body status createdAt ticket { key } }
+}"""
+
+UPDATE_USER = """
+mutation UpdateUser($input: UpdateUserInput!) {
+  updateUser(input: $input) { user { id active } userErrors { field message code } }
+}"""
+
+CREATE_USER = """
+mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) { user { id } userErrors { field message code } }
+}"""

@@ -5,14 +5,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from sets.domain import permissions
 from sets.domain.actor import Actor
 from sets.domain.enums import Priority, TicketStatus
-from sets.domain.tickets import parse_ticket_key
+from sets.domain.errors import ValidationFailed
+from sets.domain.search import parse_search
 from sets.models import Comment, Ticket, TicketEvent
+from sets.repositories.search import relevance, search_clause
 
 ORDER_COLUMNS = {
     "CREATED_AT": Ticket.created_at,
@@ -20,6 +23,7 @@ ORDER_COLUMNS = {
     "PRIORITY": Ticket.priority,
     "RESOLUTION_DUE_AT": Ticket.resolution_due_at,
 }
+RELEVANCE = "RELEVANCE"  # ordered by search score: TicketRepository.ranked_page
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,12 @@ class TicketQuery:
     ids: Sequence[int] = field(default=())
     open: bool | None = None
     search: str | None = None
+    escalated: bool | None = None
+    breached: bool | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    resolved_after: datetime | None = None
+    resolved_before: datetime | None = None
 
 
 def visibility_clause(actor: Actor) -> ColumnElement[bool] | None:
@@ -80,30 +90,27 @@ def _filters(query: TicketQuery, actor: Actor) -> list[ColumnElement[bool]]:
         wanted = [s for s in TicketStatus if s.is_open == query.open]
         clauses.append(Ticket.status.in_(wanted))
     if query.search:
-        clauses.append(_search_clause(query.search))
-    if query.created_after is not None:
-        clauses.append(Ticket.created_at >= query.created_after)
-    if query.created_before is not None:
-        clauses.append(Ticket.created_at < query.created_before)
-    return clauses
-
-
-def _search_clause(text: str) -> ColumnElement[bool]:
-    """A key ("SETS-42") finds that ticket; otherwise every word must appear in the title or
-    description (case-insensitive). Full-text ranking replaces this in the search issue."""
-    pk = parse_ticket_key(text)
-    if pk is not None:
-        return Ticket.id == pk
-    words = [w.lower() for w in text.split()[:10]]
-    return and_(
-        *(
-            or_(
-                func.lower(Ticket.title).contains(w, autoescape=True),
-                func.lower(Ticket.description).contains(w, autoescape=True),
-            )
-            for w in words
+        # Internal notes are searched for staff only (the same rule as reading them).
+        terms = parse_search(query.search)
+        clauses.append(search_clause(terms, staff=permissions.can_see_internal(actor)))
+    if query.escalated is not None:
+        clauses.append(
+            Ticket.escalation_level > 0 if query.escalated else Ticket.escalation_level == 0
         )
-    )
+    if query.breached is not None:
+        either = or_(Ticket.first_response_breached, Ticket.resolution_breached)
+        clauses.append(either if query.breached else ~either)
+    ranges = [
+        (Ticket.created_at, query.created_after, query.created_before),
+        (Ticket.updated_at, query.updated_after, query.updated_before),
+        (Ticket.resolved_at, query.resolved_after, query.resolved_before),
+    ]
+    for column, after, before in ranges:
+        if after is not None:
+            clauses.append(column >= after)
+        if before is not None:
+            clauses.append(column < before)
+    return clauses
 
 
 class TicketRepository:
@@ -155,6 +162,40 @@ class TicketRepository:
         if after is None:
             return tickets, (rows[0][1] if rows else 0)
         return tickets, None
+
+    async def ranked_page(
+        self,
+        query: TicketQuery,
+        actor: Actor,
+        *,
+        after: tuple[Any, int] | None,
+        limit: int,
+    ) -> tuple[list[tuple[Ticket, int]], int | None]:
+        """One page of a search, best match first (ties: newest first), each ticket with its
+        relevance score; keyset over (score, id), so no offsets and a stable cursor."""
+        score = relevance(parse_search(query.search or ""))
+        clauses = _filters(query, actor)
+        columns: list[Any] = [Ticket, score.label("score")]
+        if after is None:
+            columns.append(func.count().over().label("total"))
+        else:
+            value, last_id = after
+            try:
+                rank = int(value)
+            except (TypeError, ValueError) as exc:
+                raise ValidationFailed("the cursor is not valid here", field="after") from exc
+            clauses.append(or_(score < rank, and_(score == rank, Ticket.id < last_id)))
+        stmt = (
+            select(*columns)
+            .where(*clauses)
+            .order_by(literal_column("score").desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        found = [(row[0], int(row[1])) for row in rows]
+        if after is None:
+            return found, (rows[0][2] if rows else 0)
+        return found, None
 
     async def count(self, query: TicketQuery, actor: Actor) -> int:
         stmt = select(func.count()).select_from(Ticket).where(*_filters(query, actor))
@@ -275,3 +316,56 @@ class TicketRepository:
 
     def add(self, obj: Ticket | TicketEvent | Comment) -> None:
         self.session.add(obj)
+
+    async def visible_events(
+        self,
+        query: EventQuery,
+        actor: Actor,
+        *,
+        include_internal: bool,
+        after_id: int | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int,
+    ) -> list[TicketEvent]:
+        """Events across tickets, by ascending global id, of tickets the actor may see
+        (`visibility_clause`, as for ticket lists) that match the query as they stand now."""
+        clauses: list[ColumnElement[bool]] = [Ticket.deleted_at.is_(None)]
+        seen = visibility_clause(actor)
+        if seen is not None:
+            clauses.append(seen)
+        if not include_internal:
+            clauses.append(TicketEvent.internal == false())
+        if after_id is not None:
+            clauses.append(TicketEvent.id > after_id)
+        if ids is not None:
+            clauses.append(TicketEvent.id.in_(list(ids)))
+        pairs: list[tuple[Any, Sequence[Any]]] = [
+            (Ticket.id, query.ticket_ids),
+            (Ticket.team_id, query.team_ids),
+            (Ticket.assignee_id, query.assignee_ids),
+            (Ticket.status, query.statuses),
+        ]
+        for column, values in pairs:
+            if values:
+                clauses.append(column.in_(list(values)))
+        rows = await self.session.scalars(
+            select(TicketEvent)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(*clauses)
+            .order_by(TicketEvent.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def latest_event_id(self) -> int:
+        return int(await self.session.scalar(select(func.max(TicketEvent.id))) or 0)
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events a live feed wants; lists match any of their values."""
+
+    ticket_ids: Sequence[int] = ()
+    team_ids: Sequence[int] = ()
+    assignee_ids: Sequence[int] = ()
+    statuses: Sequence[TicketStatus] = ()

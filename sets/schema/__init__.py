@@ -20,12 +20,17 @@ from strawberry.tools import merge_types
 
 from sets.config import Settings
 from sets.domain.errors import DomainError
+from sets.schema.analytics import AnalyticsQueries
 from sets.schema.catalog import CatalogMutations, CatalogQueries
 from sets.schema.context import Info
+from sets.schema.dashboard import DashboardQueries
 from sets.schema.errors import ShapeErrors, coded_error
 from sets.schema.ids import parse_global_id
 from sets.schema.limits import cost_rule
 from sets.schema.people import PeopleMutations, PeopleQueries
+from sets.schema.saved_searches import SavedSearchMutations, SavedSearchQueries
+from sets.schema.sla import SlaMutations, SlaQueries
+from sets.schema.subscriptions import LoaderScopes, Subscription
 from sets.schema.tickets import TicketMutations, TicketQueries
 from sets.schema.types import Category, Comment, Node, Team, Ticket, User
 
@@ -53,8 +58,23 @@ class NodeQueries:
         return None
 
 
-Query = merge_types("Query", (NodeQueries, PeopleQueries, TicketQueries, CatalogQueries))
-Mutation = merge_types("Mutation", (PeopleMutations, TicketMutations, CatalogMutations))
+Query = merge_types(
+    "Query",
+    (
+        NodeQueries,
+        PeopleQueries,
+        TicketQueries,
+        CatalogQueries,
+        SlaQueries,
+        SavedSearchQueries,
+        AnalyticsQueries,
+        DashboardQueries,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (PeopleMutations, TicketMutations, CatalogMutations, SlaMutations, SavedSearchMutations),
+)
 
 MAX_COST = 25_000
 
@@ -70,12 +90,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules([cost_rule(MAX_COST)]),
+        LoaderScopes,
     ]
     if settings.production:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Ticket, User, Team, Category, Comment],
         extensions=extensions,
         config=StrawberryConfig(

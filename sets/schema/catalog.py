@@ -10,7 +10,7 @@ from sets.schema.context import Info
 from sets.schema.errors import UserError, coded_error
 from sets.schema.ids import from_global_id, ticket_pk, to_global_id
 from sets.schema.tickets import attempt, optional_pk
-from sets.schema.types import Category, PriorityRule, SlaPolicy
+from sets.schema.types import Category, PriorityRule
 
 
 @strawberry.type
@@ -42,15 +42,6 @@ class CatalogQueries:
         except DomainError as exc:
             raise coded_error(exc) from exc
         return [PriorityRule.from_row(r) for r in rows]
-
-    @strawberry.field(description="Staff only: targets per priority.")
-    async def sla_policies(self, info: Info) -> list[SlaPolicy]:
-        actor = await info.context.actor()
-        try:
-            rows = await info.context.services.reads.sla_policies(actor)
-        except DomainError as exc:
-            raise coded_error(exc) from exc
-        return [SlaPolicy.from_row(r) for r in rows]
 
     @strawberry.field(description="Admin only: verify the audit trail has not been tampered with.")
     async def audit_chain(

@@ -11,11 +11,11 @@ import strawberry
 
 from sets.domain.enums import Priority, TicketStatus, Urgency
 from sets.domain.errors import DomainError
-from sets.domain.tickets import parse_ticket_key
-from sets.repositories.tickets import TicketQuery
+from sets.domain.tickets import parse_ticket_key, ticket_key
+from sets.repositories.tickets import RELEVANCE, TicketQuery
 from sets.schema.context import Info
 from sets.schema.errors import UserError, coded_error, user_errors
-from sets.schema.ids import from_global_id, ticket_pk
+from sets.schema.ids import from_global_id, parse_global_id, ticket_pk
 from sets.schema.pagination import page_size, ticket_after, ticket_cursor
 from sets.schema.types import Comment, PageInfo, Ticket
 
@@ -40,6 +40,11 @@ class TicketOrderField(Enum):
     UPDATED_AT = "UPDATED_AT"
     PRIORITY = "PRIORITY"
     RESOLUTION_DUE_AT = "RESOLUTION_DUE_AT"
+    RELEVANCE = strawberry.enum_value(
+        "RELEVANCE",
+        description="Best match to `search` first (the direction is ignored); the default "
+        "when searching. Without `search` it falls back to CREATED_AT.",
+    )
 
 
 @strawberry.enum
@@ -69,6 +74,18 @@ class TicketFilter:
     )
     created_after: datetime | None = None
     created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    resolved_after: datetime | None = None
+    resolved_before: datetime | None = None
+    escalated: bool | None = strawberry.field(
+        default=None, description="true: escalated (level 1 or more); false: never escalated."
+    )
+    breached: bool | None = strawberry.field(
+        default=None,
+        description="true: the first-response or the resolution target was breached; "
+        "false: neither.",
+    )
 
 
 @strawberry.type
@@ -100,11 +117,29 @@ def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> list
     return [from_global_id(v, type_name, field=field) for v in values or ()]
 
 
+def _search_text(search: str | None) -> str | None:
+    """The search box also takes a ticket's Relay id, as its key."""
+    text = (search or "").strip()
+    try:
+        type_name, pk = parse_global_id(text)
+    except DomainError:
+        return text or None
+    return ticket_key(pk) if type_name == "Ticket" else text
+
+
 def to_query(
     filter: TicketFilter | None, order: TicketOrder | None, me: int | None, search: str | None
 ) -> TicketQuery:
     f = filter or TicketFilter()
-    o = order or TicketOrder()
+    text = _search_text(search)
+    # Searching ranks by relevance unless an order is asked for; relevance needs a search.
+    field, descending = TicketOrderField.CREATED_AT, True
+    if order is not None:
+        field, descending = order.field, order.direction is OrderDirection.DESC
+    elif text:
+        field = TicketOrderField.RELEVANCE
+    if field is TicketOrderField.RELEVANCE and not text:
+        field = TicketOrderField.CREATED_AT
     assignees = _ids(f.assignee_ids, "User", "filter.assigneeIds")
     if f.assigned_to_me and me is not None:
         assignees.append(me)
@@ -119,9 +154,15 @@ def to_query(
         unassigned=f.unassigned,
         created_after=f.created_after,
         created_before=f.created_before,
-        order_field=o.field.value,
-        descending=o.direction is OrderDirection.DESC,
-        search=(search or "").strip() or None,
+        updated_after=f.updated_after,
+        updated_before=f.updated_before,
+        resolved_after=f.resolved_after,
+        resolved_before=f.resolved_before,
+        escalated=f.escalated,
+        breached=f.breached,
+        order_field=field.value,
+        descending=descending,
+        search=text,
     )
 
 
@@ -148,8 +189,11 @@ class TicketQueries:
             raise coded_error(exc) from exc
 
     @strawberry.field(
-        description="Tickets the caller may see, newest first by default. `search` matches a "
-        "key (SETS-42) or words of the title and description."
+        description="Tickets the caller may see, newest first by default. `search` takes a "
+        "key (SETS-42), a ticket number, or words: full-text over the title, the description "
+        "and the comments (internal notes for staff only), best match first unless `orderBy` "
+        "says otherwise. Every word must occur; words of 3+ characters also match as the "
+        "start of a longer word."
     )
     async def tickets(
         self,
@@ -162,29 +206,42 @@ class TicketQueries:
     ) -> TicketConnection:
         actor = await info.context.actor()
         try:
-            size = page_size(first)
             query = to_query(filter, order_by, actor.user_id, search)
-            page = await info.context.services.reads.tickets(
-                actor, query, first=size, after=ticket_after(after)
-            )
+            return await ticket_connection(info, query, first=first, after=after)
         except DomainError as exc:
             raise coded_error(exc) from exc
-        column = query.order_field.lower()
-        edges = [
-            TicketEdge(cursor=ticket_cursor(_order_value(t, column), t.id), node=Ticket.from_row(t))
-            for t in page.items
-        ]
-        return TicketConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total=page.total,
-            query=query,
+
+
+async def ticket_connection(
+    info: Info, query: TicketQuery, *, first: int | None, after: str | None
+) -> TicketConnection:
+    """One page of `query` for the caller (also what a saved search runs)."""
+    actor = await info.context.actor()
+    services = info.context.services
+    size = page_size(first)
+    keys: list[Any]
+    if query.order_field == RELEVANCE:
+        page, keys = await services.search.ranked(
+            actor, query, first=size, after=ticket_after(after)
         )
+    else:
+        page = await services.reads.tickets(actor, query, first=size, after=ticket_after(after))
+        keys = [_order_value(t, query.order_field.lower()) for t in page.items]
+    edges = [
+        TicketEdge(cursor=ticket_cursor(key, t.id), node=Ticket.from_row(t))
+        for t, key in zip(page.items, keys, strict=True)
+    ]
+    return TicketConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total=page.total,
+        query=query,
+    )
 
 
 def _order_value(ticket: Any, column: str) -> Any:

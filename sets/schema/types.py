@@ -16,7 +16,6 @@ from sets.domain.tickets import ticket_key
 from sets.models import Category as CategoryRow
 from sets.models import Comment as CommentRow
 from sets.models import PriorityRule as PriorityRuleRow
-from sets.models import SlaPolicy as SlaPolicyRow
 from sets.models import Team as TeamRow
 from sets.models import Ticket as TicketRow
 from sets.models import TicketEvent as EventRow
@@ -470,22 +469,3 @@ class PriorityRule(Node):
             return None
         row = await info.context.loaders.categories.load(self.category_pk)
         return Category.from_row(row) if row else None
-
-
-@strawberry.type
-class SlaPolicy:
-    priority: Priority
-    first_response_minutes: int
-    resolution_minutes: int
-    warning_percent: int
-    pause_statuses: list[TicketStatus]
-
-    @classmethod
-    def from_row(cls, row: SlaPolicyRow) -> SlaPolicy:
-        return cls(
-            priority=Priority(row.priority),
-            first_response_minutes=row.first_response_minutes,
-            resolution_minutes=row.resolution_minutes,
-            warning_percent=row.warning_percent,
-            pause_statuses=[TicketStatus(s) for s in row.pause_statuses.split(",") if s],
-        )

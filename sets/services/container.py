@@ -10,9 +10,13 @@ from sets.domain.clock import Clock, SystemClock
 from sets.realtime import build_bus
 from sets.realtime.bus import EventBus
 from sets.services.admin import AdminService
+from sets.services.analytics import AnalyticsService
 from sets.services.auth import AuthService
+from sets.services.dashboard import DashboardService
 from sets.services.policies import PolicyService
 from sets.services.queries import ReadService
+from sets.services.saved_searches import SavedSearchService
+from sets.services.search import SearchService
 from sets.services.sweep import AutoClose, SlaSweep
 from sets.services.tickets import TicketService
 from sets.services.uow import UnitOfWork
@@ -31,6 +35,10 @@ class Services:
     policies: PolicyService = field(init=False)
     sla_sweep: SlaSweep = field(init=False)
     auto_close: AutoClose = field(init=False)
+    search: SearchService = field(init=False)
+    saved_searches: SavedSearchService = field(init=False)
+    analytics: AnalyticsService = field(init=False)
+    dashboard: DashboardService = field(init=False)
 
     def __post_init__(self) -> None:
         self.auth = AuthService(
@@ -48,11 +56,16 @@ class Services:
         self.auto_close = AutoClose(
             self.db.reader, self.tickets, self.clock, days=self.settings.auto_close_days
         )
+        self.search = SearchService(self.db.reader)
+        self.saved_searches = SavedSearchService(self.uow, self.db.reader)
+        self.analytics = AnalyticsService(self.db.reader, self.clock)
+        self.dashboard = DashboardService(self.db.reader, self.clock)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.writer, self.clock, self.bus)
 
     async def close(self) -> None:
+        await self.bus.stop()  # idempotent; closes a publish-only Redis client too
         await self.db.dispose()
 
 

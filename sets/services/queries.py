@@ -13,9 +13,21 @@ from sets.domain.actor import Actor
 from sets.domain.audit import ChainBreak, ChainLink, verify_chain
 from sets.domain.enums import Role
 from sets.domain.errors import NotFound
-from sets.models import Category, Comment, PriorityRule, SlaPolicy, Team, Ticket, TicketEvent, User
+from sets.models import (
+    Category,
+    Comment,
+    EscalationPolicy,
+    Notification,
+    PriorityRule,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from sets.repositories.catalog import CatalogRepository
-from sets.repositories.tickets import TicketQuery, TicketRepository
+from sets.repositories.notifications import IN_APP, NotificationRepository
+from sets.repositories.tickets import EventQuery, TicketQuery, TicketRepository
 from sets.repositories.users import TeamRepository, UserRepository
 
 
@@ -178,6 +190,11 @@ class ReadService:
         async with self._sessions() as session:
             return await CatalogRepository(session).priority_rules()
 
+    async def escalation_policies(self, actor: Actor) -> list[EscalationPolicy]:
+        permissions.ensure_staff(actor)
+        async with self._sessions() as session:
+            return await CatalogRepository(session).escalation_policies()
+
     async def sla_policies(self, actor: Actor) -> list[SlaPolicy]:
         permissions.ensure_staff(actor)
         async with self._sessions() as session:
@@ -206,3 +223,48 @@ class ReadService:
             for e in events
         ]
         return len(links), verify_chain(links, heads)
+
+    async def visible_events(
+        self,
+        actor: Actor,
+        query: EventQuery,
+        *,
+        after_id: int | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int = 100,
+    ) -> list[TicketEvent]:
+        """Events the caller may see, across tickets, by ascending global id: what live
+        subscriptions deliver and replay. Same rules as `tickets` and `events` above."""
+        async with self._sessions() as session:
+            return await TicketRepository(session).visible_events(
+                query,
+                actor,
+                include_internal=permissions.can_see_internal(actor),
+                after_id=after_id,
+                ids=ids,
+                limit=limit,
+            )
+
+    async def latest_event_id(self) -> int:
+        async with self._sessions() as session:
+            return await TicketRepository(session).latest_event_id()
+
+    async def in_app_notifications(
+        self,
+        actor: Actor,
+        *,
+        after_id: int | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int = 100,
+    ) -> list[Notification]:
+        """The caller's own in-app notifications, by ascending id; nobody reads another's."""
+        if actor.user_id is None:
+            return []
+        async with self._sessions() as session:
+            return await NotificationRepository(session).for_recipient(
+                actor.user_id, channel=IN_APP, after_id=after_id, ids=ids, limit=limit
+            )
+
+    async def latest_notification_id(self) -> int:
+        async with self._sessions() as session:
+            return await NotificationRepository(session).latest_id()

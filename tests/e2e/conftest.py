@@ -33,20 +33,24 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_server(database_url: str, workdir: Path, *args: str) -> Server:
+def start_server(
+    database_url: str, workdir: Path, *args: str, env: dict[str, str] | None = None
+) -> Server:
+    """`env` adds settings, e.g. SETS_REDIS_URL for a process that shares a Redis bus."""
     port = free_port()
     log = workdir / f"server-{port}.log"
-    env = {
+    environment = {
         **os.environ,
         "SETS_DATABASE_URL": database_url,
         "SETS_JWT_SECRET": TEST_SECRET,
         "SETS_DATA_DIR": str(workdir / "data"),
+        **(env or {}),
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "sets.cli", "serve", "--port", str(port), *args],
             cwd=workdir,
-            env=env,
+            env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -78,8 +82,8 @@ def stop_server(server: Server) -> None:
 def server_factory(tmp_path: Path) -> Iterator[object]:
     started: list[Server] = []
 
-    def start(database_url: str, *args: str) -> Server:
-        server = start_server(database_url, tmp_path, *args)
+    def start(database_url: str, *args: str, env: dict[str, str] | None = None) -> Server:
+        server = start_server(database_url, tmp_path, *args, env=env)
         started.append(server)
         return server
 
