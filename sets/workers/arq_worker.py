@@ -12,13 +12,12 @@ from sets.config import ConfigError, Settings
 from sets.services.container import Services, build_services
 from sets.workers import jobs
 
-QUEUE = "sets:queue"
-
 
 def worker_settings(
-    settings: Settings, *, services: Services | None = None, queue_name: str = QUEUE
+    settings: Settings, *, services: Services | None = None, queue_name: str | None = None
 ) -> dict[str, Any]:
-    """arq settings; pass `services` to share an existing container (tests do)."""
+    """arq settings; pass `services` to share an existing container (tests do). The queue
+    lives under SETS_REDIS_PREFIX, like the event bus's channels."""
     if not settings.redis_url:
         raise ConfigError(
             "`sets worker` needs SETS_REDIS_URL (without Redis, `sets serve` runs "
@@ -41,7 +40,7 @@ def worker_settings(
             cron(jobs.auto_close, minute=set(range(0, 60, 5)), second=30, run_at_startup=True),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
-        "queue_name": queue_name,
+        "queue_name": queue_name or f"{settings.redis_prefix}queue",
         "on_startup": startup,
         "on_shutdown": shutdown,
         "health_check_interval": 60,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from arq.worker import Worker
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from sets.domain.clock import FixedClock
 from sets.domain.enums import TicketStatus
@@ -20,25 +17,12 @@ from sets.services.container import Services
 from sets.workers.arq_worker import worker_settings
 from sets.workers.inprocess import InProcessRunner
 from tests.integration.support import Demo
-
-REDIS_URL = os.environ.get("SETS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REDIS_HELP = (
-    "Redis is not reachable at {url} ({error}). Start it with\n"
-    '  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
-    "--appendonly no\nor point SETS_TEST_REDIS_URL at another server."
-)
+from tests.redis_support import require_redis
 
 
 @pytest.fixture
 async def redis_url() -> str:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError) as exc:
-        pytest.fail(REDIS_HELP.format(url=REDIS_URL, error=exc), pytrace=False)
-    finally:
-        await client.aclose()
-    return REDIS_URL
+    return await require_redis()
 
 
 async def due_p1(demo: Demo, clock: FixedClock) -> Ticket:
