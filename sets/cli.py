@@ -55,6 +55,13 @@ async def _with_services(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "demo":
             loaded = await load_demo(services)
             print(f"demo data loaded: {loaded}" if loaded else "users exist: demo data skipped")
+            if args.tickets:
+                from sets.services.bulk import load_tickets, print_progress
+
+                bulk = await load_tickets(services, args.tickets, progress=print_progress)
+                print(
+                    f"added {bulk.tickets} tickets, {bulk.events} events, {bulk.comments} comments"
+                )
             return 0
         password = args.password or getpass.getpass("password: ")
         user = await services.admin.create_user(
@@ -134,7 +141,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name")
     create.add_argument("--password", help="prompted for when omitted")
-    commands.add_parser("demo", help="load demo data into an empty database")
+    demo = commands.add_parser("demo", help="load demo data (and optionally many tickets)")
+    demo.add_argument(
+        "--tickets", type=int, default=0, help="also add this many realistic tickets, in bulk"
+    )
     worker = commands.add_parser("worker", help="run the background jobs under arq (needs Redis)")
     worker.add_argument(
         "--check", action="store_true", help="exit 0 if a worker is alive (health probe)"
