@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest schema clean
+.PHONY: run test lint typecheck pytest schema bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,14 +17,21 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sets tests
-	$(BIN)/ruff format --check sets tests
+	$(BIN)/ruff check sets tests bench
+	$(BIN)/ruff format --check sets tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy sets/domain sets/services
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+# Benchmarks on SQLite and PostgreSQL (needs the test services); results in bench/results/.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
 
 schema: $(STAMP)
 	$(BIN)/sets export-schema > schema.graphql
