@@ -56,6 +56,9 @@ class SetsGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
 
 async def prepare_database(services: Services, *, demo: bool) -> None:
     """SQLite (the embedded default) migrates itself; PostgreSQL is migrated explicitly with

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
+
+import orjson
 
 from sets.domain.errors import NotFound, ValidationFailed
 from sets.domain.tickets import parse_ticket_key
@@ -50,12 +51,12 @@ def ticket_pk(value: str, *, field: str = "ticketId") -> int:
 
 
 def encode_cursor(payload: Any) -> str:
-    raw = json.dumps(payload, separators=(",", ":"), default=str)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = orjson.dumps(payload, default=str)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(value: str, *, field: str = "after") -> Any:
     try:
-        return json.loads(_b64decode(value))
+        return orjson.loads(_b64decode(value))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed("the cursor is not valid", field=field) from exc

@@ -17,6 +17,7 @@ from sets.schema.context import Info
 from sets.schema.errors import UserError, coded_error, user_errors
 from sets.schema.ids import from_global_id, parse_global_id, ticket_pk
 from sets.schema.pagination import page_size, ticket_after, ticket_cursor
+from sets.schema.prefetch import prefetch_tickets
 from sets.schema.types import Comment, PageInfo, Ticket
 
 T = TypeVar("T")
@@ -97,13 +98,10 @@ class TicketEdge:
 @strawberry.type
 class TicketConnection:
     edges: list[TicketEdge]
+    nodes: list[Ticket]
     page_info: PageInfo
     total: strawberry.Private[int | None]
     query: strawberry.Private[TicketQuery]
-
-    @strawberry.field
-    def nodes(self) -> list[Ticket]:
-        return [e.node for e in self.edges]
 
     @strawberry.field(description="Tickets matching the filter that the caller may see.")
     async def total_count(self, info: Info) -> int:
@@ -227,12 +225,15 @@ async def ticket_connection(
     else:
         page = await services.reads.tickets(actor, query, first=size, after=ticket_after(after))
         keys = [_order_value(t, query.order_field.lower()) for t in page.items]
+    nodes = [Ticket.from_row(t) for t in page.items]
+    await prefetch_tickets(info, nodes)
     edges = [
-        TicketEdge(cursor=ticket_cursor(key, t.id), node=Ticket.from_row(t))
-        for t, key in zip(page.items, keys, strict=True)
+        TicketEdge(cursor=ticket_cursor(key, node.row.id), node=node)
+        for node, key in zip(nodes, keys, strict=True)
     ]
     return TicketConnection(
         edges=edges,
+        nodes=nodes,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=after is not None,

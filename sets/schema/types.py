@@ -22,7 +22,7 @@ from sets.models import TicketEvent as EventRow
 from sets.models import User as UserRow
 from sets.schema.context import Info
 from sets.schema.ids import encode_cursor, to_global_id
-from sets.schema.loaders import CommentWindow
+from sets.schema.loaders import CommentWindow, EventWindow
 from sets.schema.pagination import comment_after, event_window, page_size
 
 strawberry.enum(Role, description="What a user may do (SPEC §1).")
@@ -152,6 +152,19 @@ async def _team(info: Info, pk: int | None) -> Team | None:
     return Team.from_row(row) if row else None
 
 
+async def _category(info: Info, pk: int | None) -> Category | None:
+    if pk is None:
+        return None
+    row = await info.context.loaders.categories.load(pk)
+    return Category.from_row(row) if row else None
+
+
+async def _required_user(info: Info, pk: int) -> User:
+    user = await _user(info, pk)
+    assert user is not None  # a foreign key guarantees it
+    return user
+
+
 async def _user(info: Info, pk: int | None) -> User | None:
     if pk is None:
         return None
@@ -173,6 +186,8 @@ class TicketSla:
 class Ticket(Node):
     id: strawberry.ID
     row: strawberry.Private[TicketRow]
+    # Relations loaded ahead for a whole page (sets.schema.prefetch); empty otherwise.
+    prefetched: strawberry.Private[dict[Any, Any]]
     key: str
     title: str
     description: str
@@ -194,6 +209,7 @@ class Ticket(Node):
         return cls(
             id=strawberry.ID(to_global_id("Ticket", row.id)),
             row=row,
+            prefetched={},
             key=ticket_key(row.id),
             title=row.title,
             description=row.description,
@@ -218,26 +234,34 @@ class Ticket(Node):
             ),
         )
 
+    # Relation fields are sync: a prefetched value is returned as is; otherwise the returned
+    # coroutine (a DataLoader call) is awaited by graphql-core.
     @strawberry.field
-    async def requester(self, info: Info) -> User:
-        user = await _user(info, self.row.requester_id)
-        assert user is not None  # a foreign key guarantees it
-        return user
+    def requester(self, info: Info) -> User:
+        if "requester" in self.prefetched:
+            return User.from_row(self.prefetched["requester"])
+        return _required_user(info, self.row.requester_id)  # type: ignore[return-value]
 
     @strawberry.field
-    async def assignee(self, info: Info) -> User | None:
-        return await _user(info, self.row.assignee_id)
+    def assignee(self, info: Info) -> User | None:
+        if "assignee" in self.prefetched:
+            found = self.prefetched["assignee"]
+            return User.from_row(found) if found else None
+        return _user(info, self.row.assignee_id)  # type: ignore[return-value]
 
     @strawberry.field
-    async def team(self, info: Info) -> Team | None:
-        return await _team(info, self.row.team_id)
+    def team(self, info: Info) -> Team | None:
+        if "team" in self.prefetched:
+            found = self.prefetched["team"]
+            return Team.from_row(found) if found else None
+        return _team(info, self.row.team_id)  # type: ignore[return-value]
 
     @strawberry.field
-    async def category(self, info: Info) -> Category | None:
-        if self.row.category_id is None:
-            return None
-        row = await info.context.loaders.categories.load(self.row.category_id)
-        return Category.from_row(row) if row else None
+    def category(self, info: Info) -> Category | None:
+        if "category" in self.prefetched:
+            found = self.prefetched["category"]
+            return Category.from_row(found) if found else None
+        return _category(info, self.row.category_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Statuses the caller may move this ticket to now.")
     def allowed_transitions(self, info: Info) -> list[TicketStatus]:
@@ -253,7 +277,7 @@ class Ticket(Node):
         description="The audit trail, oldest first. `first/after` pages forward; "
         "`last/before` gives the most recent ones. Internal events are shown to staff only."
     )
-    async def events(
+    def events(
         self,
         info: Info,
         first: int | None = None,
@@ -262,29 +286,17 @@ class Ticket(Node):
         before: str | None = None,
     ) -> TicketEventConnection:
         window = event_window(first=first, after=after, last=last, before=before)
+        found = self.prefetched.get(("events", window))
+        if found is not None:
+            rows, actors = found
+            return _event_page(self.row.id, rows, window, after, before, actors)
+        return self._load_events(info, window, after, before)  # type: ignore[return-value]
+
+    async def _load_events(
+        self, info: Info, window: EventWindow, after: str | None, before: str | None
+    ) -> TicketEventConnection:
         rows = await info.context.loaders.events(window).load(self.row.id)
-        size = window.limit - 1
-        more = len(rows) > size
-        if window.newest_first:
-            # The newest `size` events, still listed oldest first.
-            rows = rows[len(rows) - size :] if more else rows
-            has_next, has_previous = before is not None, more
-        else:
-            rows = rows[:size]
-            has_next, has_previous = more, after is not None
-        edges = [
-            TicketEventEdge(cursor=event_cursor(r), node=TicketEvent.from_row(r)) for r in rows
-        ]
-        return TicketEventConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=has_previous,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            ticket_pk=self.row.id,
-        )
+        return _event_page(self.row.id, rows, window, after, before, None)
 
     @strawberry.field(description="Conversation, oldest first; internal notes for staff only.")
     async def comments(
@@ -309,6 +321,38 @@ class Ticket(Node):
         )
 
 
+def _event_page(
+    ticket_pk: int,
+    rows: list[EventRow],
+    window: EventWindow,
+    after: str | None,
+    before: str | None,
+    actors: dict[int, UserRow] | None,
+) -> TicketEventConnection:
+    size = window.limit - 1
+    more = len(rows) > size
+    if window.newest_first:
+        # The newest `size` events, still listed oldest first.
+        rows = rows[len(rows) - size :] if more else rows
+        has_next, has_previous = before is not None, more
+    else:
+        rows = rows[:size]
+        has_next, has_previous = more, after is not None
+    nodes = [TicketEvent.from_row(r, actors) for r in rows]
+    edges = [TicketEventEdge(cursor=n.cursor, node=n) for n in nodes]
+    return TicketEventConnection(
+        edges=edges,
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        ticket_pk=ticket_pk,
+    )
+
+
 def event_cursor(row: EventRow) -> str:
     # Carries the global event id too, so a subscription can resume from it.
     return encode_cursor({"e": row.id, "s": row.seq, "t": row.ticket_id})
@@ -320,6 +364,8 @@ class TicketEvent(Node):
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
+    # The actor's row when loaded ahead with the page; `actors` was None otherwise.
+    actors: strawberry.Private[dict[int, UserRow] | None]
     cursor: str
     seq: int
     kind: str
@@ -332,13 +378,14 @@ class TicketEvent(Node):
     to_value: str | None = strawberry.field(name="to", description="The value after.")
 
     @classmethod
-    def from_row(cls, row: EventRow) -> TicketEvent:
+    def from_row(cls, row: EventRow, actors: dict[int, UserRow] | None = None) -> TicketEvent:
         data: dict[str, Any] = row.data or {}
         return cls(
             id=strawberry.ID(to_global_id("TicketEvent", row.id)),
             pk=row.id,
             ticket_pk=row.ticket_id,
             actor_pk=row.actor_id,
+            actors=actors,
             cursor=event_cursor(row),
             seq=row.seq,
             kind=row.kind,
@@ -350,8 +397,11 @@ class TicketEvent(Node):
         )
 
     @strawberry.field(description="Who did it; null for the system (SLA sweeps, automation).")
-    async def actor(self, info: Info) -> User | None:
-        return await _user(info, self.actor_pk)
+    def actor(self, info: Info) -> User | None:
+        if self.actors is not None:
+            found = self.actors.get(self.actor_pk) if self.actor_pk else None
+            return User.from_row(found) if found else None
+        return _user(info, self.actor_pk)  # type: ignore[return-value]
 
     @strawberry.field
     async def ticket(self, info: Info) -> Ticket | None:
@@ -408,12 +458,9 @@ class TicketEventEdge:
 @strawberry.type
 class TicketEventConnection:
     edges: list[TicketEventEdge]
+    nodes: list[TicketEvent]
     page_info: PageInfo
     ticket_pk: strawberry.Private[int]
-
-    @strawberry.field
-    def nodes(self) -> list[TicketEvent]:
-        return [e.node for e in self.edges]
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
