@@ -309,6 +309,7 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
     ws_url = server.url.replace("http", "ws", 1) + "/graphql"
     rss_before = server.rss_kib()
     received: list[float] = []
+    failures: list[str] = []
     ready = 0
     all_ready = asyncio.Event()
     done = asyncio.Event()
@@ -331,6 +332,9 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
                 all_ready.set()
             while not done.is_set():
                 message = json.loads(await ws.recv())
+                if message.get("type") in ("error", "complete"):
+                    failures.append(str(message)[:200])
+                    return
                 if message.get("type") == "next":
                     event = message["payload"]["data"]["ticketEvents"]
                     if event["kind"] == "CREATED":
@@ -363,6 +367,7 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
         f"fan-out {subscribers} subscribers",
         {
             "received": len(received),
+            "failed": len(failures),
             "p50_ms": round(pct(received, 0.5) * 1000, 1),
             "p99_ms": round(pct(received, 0.99) * 1000, 1),
             "max_ms": round(max(received) * 1000, 1),
@@ -423,22 +428,39 @@ async def bench_sweep(backend: str, url: str, total: int, quick: bool) -> list[R
 
 
 async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> list[Row]:
-    print(f"== {backend}")
+    print(f"== {backend}", flush=True)
     url = await fresh_database(backend, workdir)
     rows: list[Row] = []
+
+    def wanted(name: str) -> bool:
+        return not args.only or name in args.only
+
+    def report(new: list[Row]) -> list[Row]:
+        for row in new:
+            print(f"  {row.name}: {row.figures}", flush=True)
+        return new
+
     try:
         await prepare(url, args.tickets)
         server = start_server(url, workdir, redis=True)
         try:
-            rows += await bench_dashboard(backend, server, args.quick)
-            rows += await bench_search(backend, server, args.quick)
-            rows += await bench_create(backend, server, args.quick)
-            for n in args.fanout:
-                rows.append(await bench_fanout(backend, server, n))
+            if wanted("dashboard"):
+                rows += report(await bench_dashboard(backend, server, args.quick))
+            if wanted("search"):
+                rows += report(await bench_search(backend, server, args.quick))
+            if wanted("create"):
+                rows += report(await bench_create(backend, server, args.quick))
+            if wanted("fanout"):
+                for n in args.fanout:
+                    # A fresh server per size: connections of the last run are not counted.
+                    server.stop()
+                    server = start_server(url, workdir, redis=True)
+                    rows += report([await bench_fanout(backend, server, n)])
         finally:
             server.stop()
-        sweep_total = args.sweep_sqlite if backend == "sqlite" else args.sweep_postgresql
-        rows += await bench_sweep(backend, url, sweep_total, args.quick)
+        if wanted("sweep"):
+            sweep_total = args.sweep_sqlite if backend == "sqlite" else args.sweep_postgresql
+            rows += report(await bench_sweep(backend, url, sweep_total, args.quick))
     finally:
         await drop_database(url)
     return rows
@@ -461,12 +483,16 @@ def main() -> None:
     parser.add_argument("--sweep-sqlite", type=int, default=None)
     parser.add_argument("--sweep-postgresql", type=int, default=None)
     parser.add_argument("--fanout", default=None)
+    parser.add_argument(
+        "--only", default="", help="comma list of: dashboard,search,create,fanout,sweep"
+    )
     args = parser.parse_args()
     args.tickets = args.tickets or (2_000 if args.quick else 50_000)
     args.sweep_sqlite = args.sweep_sqlite or (5_000 if args.quick else 100_000)
     args.sweep_postgresql = args.sweep_postgresql or (10_000 if args.quick else 1_000_000)
     fanout = args.fanout or ("100" if args.quick else "1000,5000")
     args.fanout = [int(n) for n in fanout.split(",") if n]
+    args.only = [n for n in args.only.split(",") if n]
     workdir = Path(tempfile.mkdtemp(prefix="sets-bench-"))
     rows: list[Row] = []
     try:

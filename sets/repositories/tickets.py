@@ -357,6 +357,14 @@ class TicketRepository:
         )
         return list(rows)
 
+    async def events_with_tickets(self, ids: Sequence[int]) -> list[tuple[TicketEvent, Ticket]]:
+        rows = await self.session.execute(
+            select(TicketEvent, Ticket)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(TicketEvent.id.in_(list(ids)))
+        )
+        return [(event, ticket) for event, ticket in rows]
+
     async def latest_event_id(self) -> int:
         return int(await self.session.scalar(select(func.max(TicketEvent.id))) or 0)
 
@@ -369,3 +377,13 @@ class EventQuery:
     team_ids: Sequence[int] = ()
     assignee_ids: Sequence[int] = ()
     statuses: Sequence[TicketStatus] = ()
+
+    def matches(self, ticket: Ticket) -> bool:
+        """The same test as the SQL in `visible_events`, on a loaded ticket."""
+        pairs: list[tuple[Any, Sequence[Any]]] = [
+            (ticket.id, self.ticket_ids),
+            (ticket.team_id, self.team_ids),
+            (ticket.assignee_id, self.assignee_ids),
+            (ticket.status, self.statuses),
+        ]
+        return all(not values or value in values for value, values in pairs)

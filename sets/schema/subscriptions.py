@@ -283,7 +283,8 @@ class Subscription:
             )
 
         async def rows_by_id(ids: list[int]) -> Sequence[EventRow]:
-            return await reads.visible_events(await ctx.actor(), query, ids=ids, limit=len(ids))
+            # Read once per process for all subscribers; authorised here per subscriber.
+            return await reads.live.visible(await ctx.actor(), query, ids)
 
         def worth_reading(message: dict[str, Any]) -> bool:
             # A cheap pre-filter; the service query above is what decides.

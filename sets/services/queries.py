@@ -29,6 +29,7 @@ from sets.repositories.catalog import CatalogRepository
 from sets.repositories.notifications import IN_APP, NotificationRepository
 from sets.repositories.tickets import EventQuery, TicketQuery, TicketRepository
 from sets.repositories.users import TeamRepository, UserRepository
+from sets.services.live import EventSnapshots
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Page:
 class ReadService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self.live = EventSnapshots(sessions)
 
     async def ticket(self, actor: Actor, ticket_id: int) -> Ticket:
         async with self._sessions() as session:
