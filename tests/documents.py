@@ -70,7 +70,6 @@ TICKET_BY_KEY = "query ByKey($key: String!) { ticketByKey(key: $key) { id key ti
 DASHBOARD = """
 query Dashboard($first: Int!) {
   tickets(first: $first) {
-    totalCount
     pageInfo { hasNextPage endCursor }
     edges { cursor node {
       id key title status priority escalationLevel createdAt

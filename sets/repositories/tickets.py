@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -141,27 +141,21 @@ class TicketRepository:
         after: tuple[Any, int] | None,
         limit: int,
     ) -> tuple[list[Ticket], int | None]:
-        """One page by keyset; the total comes free in the same statement on a first page."""
+        """One page by keyset. No total here: a count over the whole filtered set would make
+        every page cost as much as the table; `count()` answers totalCount when asked."""
         column = ORDER_COLUMNS[query.order_field]
         clauses = _filters(query, actor)
-        stmt: Select[Any]
-        if after is None:
-            stmt = select(Ticket, func.count().over().label("total"))  # type: ignore[assignment]
-        else:
+        if after is not None:
             value, last_id = after
             if query.descending:
                 clauses.append(or_(column < value, and_(column == value, Ticket.id < last_id)))
             else:
                 clauses.append(or_(column > value, and_(column == value, Ticket.id > last_id)))
-            stmt = select(Ticket)
         ordering = (column.desc(), Ticket.id.desc()) if query.descending else (column, Ticket.id)
-        rows = (
-            await self.session.execute(stmt.where(*clauses).order_by(*ordering).limit(limit))
-        ).all()
-        tickets = [row[0] for row in rows]
-        if after is None:
-            return tickets, (rows[0][1] if rows else 0)
-        return tickets, None
+        rows = await self.session.scalars(
+            select(Ticket).where(*clauses).order_by(*ordering).limit(limit)
+        )
+        return list(rows), None
 
     async def ranked_page(
         self,

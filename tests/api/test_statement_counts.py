@@ -50,5 +50,11 @@ async def test_dashboard_statements_do_not_grow_with_page_size(
         assert len(data["tickets"]["edges"]) == size
         assert all(e["node"]["events"]["nodes"] for e in data["tickets"]["edges"])
         counts[size] = len(statements)
-    # auth (user + teams), tickets (+ total), users, categories, teams, last events
+    # auth (user + teams), tickets, users, categories, teams, last events
     assert counts[10] == counts[50] <= 6, counts
+    # totalCount is one COUNT more, and only when asked for.
+    with_total = DASHBOARD.replace("pageInfo", "totalCount pageInfo")
+    with counting(services) as statements:
+        data = await api.data(with_total, {"first": 10}, token=token)
+    assert data["tickets"]["totalCount"] == 63
+    assert len(statements) == counts[10] + 1

@@ -22,7 +22,7 @@ async def _ticket_with_internal_note(demo: Demo) -> Ticket:
 async def _visible_ids(demo: Demo, actor: Actor) -> set[int]:
     page = await demo.services.reads.tickets(actor, TicketQuery(), first=100, after=None)
     assert not page.has_next
-    assert page.total == len(page.items)
+    assert await demo.services.reads.count_tickets(actor, TicketQuery()) == len(page.items)
     return {t.id for t in page.items}
 
 
@@ -141,7 +141,8 @@ async def test_requesters_list_only_their_own_tickets(demo: Demo) -> None:
     # Asking for someone else's tickets by filter gives nothing, not their tickets.
     query = TicketQuery(requester_ids=[demo.carl.user_id or 0])
     page = await demo.services.reads.tickets(demo.rita, query, first=10, after=None)
-    assert page.items == [] and page.total == 0
+    assert page.items == []
+    assert await demo.services.reads.count_tickets(demo.rita, query) == 0
 
 
 async def test_external_vendor_sees_only_tickets_routed_to_their_team(demo: Demo) -> None:

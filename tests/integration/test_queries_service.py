@@ -54,7 +54,8 @@ async def test_pages_cover_every_ticket_once_in_order(
     await _many_tickets(demo, clock)
     query = TicketQuery(order_field=order_field, descending=descending)
     everything = await demo.services.reads.tickets(demo.admin, query, first=100, after=None)
-    assert everything.total == len(everything.items) == 12
+    assert len(everything.items) == 12
+    assert await demo.services.reads.count_tickets(demo.admin, query) == 12
     for size in (1, 2, 5):
         walked = await _walk(demo, demo.admin, query, size)
         assert [t.id for t in walked] == [t.id for t in everything.items]

@@ -9,4 +9,4 @@ async def test_demo_loads_and_requester_sees_only_own_tickets(services: Services
     rita = await actor_of(services, "requester@example.com")
     page = await services.reads.tickets(rita, TicketQuery(), first=10, after=None)
     assert {t.requester_id for t in page.items} == {rita.user_id}
-    assert page.total == 2
+    assert await services.reads.count_tickets(rita, TicketQuery()) == 2
