@@ -95,6 +95,8 @@ async def _sla_check(settings: Settings, now_text: str) -> int:
     from sets.app import prepare_database
     from sets.domain.clock import FixedClock
     from sets.services.container import build_services
+    from sets.services.notifications_delivery import Result
+    from sets.workers.inprocess import InProcessRunner
 
     try:
         now = datetime.fromisoformat(now_text)
@@ -112,9 +114,15 @@ async def _sla_check(settings: Settings, now_text: str) -> int:
         await prepare_database(services, demo=False)
         summary = await services.sla_sweep.run()
         closed = await services.auto_close.run()
+        # Without Redis nothing else would deliver what this run notified: do it here (with
+        # Redis, `sets worker` does). Earlier undelivered notifications come along.
+        runner = InProcessRunner(services, interval_seconds=60)
+        await services.deliveries.rescue(services.delivery_queue)
+        outcomes = await runner.drain()
     finally:
         await services.close()
-    print(f"{summary.line()}; {closed} auto-closed")
+    sent = sum(1 for o in outcomes if o.result is Result.SENT)
+    print(f"{summary.line()}; {closed} auto-closed; {sent} notifications delivered")
     return 0
 
 

@@ -23,6 +23,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///./sets.db"
@@ -34,6 +44,10 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("./data"))
     smtp_url: str | None = None
     slack_webhook_url: str | None = None
+    mail_from: str = "SETS <sets@localhost>"
+    notify_max_attempts: int = 5
+    notify_backoff_seconds: float = 30.0
+    notify_lease_seconds: int = 300
     ticket_key_prefix: str = "SETS"
     max_query_depth: int = 10
     max_aliases: int = 15
@@ -67,6 +81,10 @@ class Settings:
             data_dir=Path(get("SETS_DATA_DIR") or "./data"),
             smtp_url=get("SETS_SMTP_URL") or None,
             slack_webhook_url=get("SETS_SLACK_WEBHOOK_URL") or None,
+            mail_from=get("SETS_MAIL_FROM") or cls.mail_from,
+            notify_max_attempts=_int(env, "SETS_NOTIFY_MAX_ATTEMPTS", 5),
+            notify_backoff_seconds=_float(env, "SETS_NOTIFY_BACKOFF_SECONDS", 30.0),
+            notify_lease_seconds=_int(env, "SETS_NOTIFY_LEASE_SECONDS", 300),
             max_query_depth=_int(env, "SETS_MAX_QUERY_DEPTH", 10),
             max_aliases=_int(env, "SETS_MAX_ALIASES", 15),
             max_tokens=_int(env, "SETS_MAX_TOKENS", 2000),
@@ -85,6 +103,17 @@ class Settings:
         if self.subscriber_queue_size < 1 or self.ws_recheck_seconds <= 0:
             raise ConfigError(
                 "SETS_SUBSCRIBER_QUEUE_SIZE and SETS_WS_RECHECK_SECONDS must be positive"
+            )
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise ConfigError("SETS_SMTP_URL must look like smtp://host:port or smtps://host")
+        if (
+            self.notify_max_attempts < 1
+            or self.notify_backoff_seconds < 0
+            or self.notify_lease_seconds < 1
+        ):
+            raise ConfigError(
+                "SETS_NOTIFY_MAX_ATTEMPTS and SETS_NOTIFY_LEASE_SECONDS must be positive, "
+                "SETS_NOTIFY_BACKOFF_SECONDS not negative"
             )
         if self.production and (self.jwt_secret == DEFAULT_SECRET or len(self.jwt_secret) < 32):
             raise ConfigError(

@@ -2,7 +2,14 @@
 
 from sets.models.base import Base
 from sets.models.catalog import Category, EscalationPolicy, PriorityRule, SlaPolicy
-from sets.models.notifications import Notification
+from sets.models.collaboration import (
+    KnowledgeArticle,
+    TicketLink,
+    TicketRating,
+    TicketTask,
+    TimeEntry,
+)
+from sets.models.notifications import Notification, NotificationDefault, NotificationPreference
 from sets.models.people import RefreshToken, Team, TeamMembership, User
 from sets.models.saved_searches import SavedSearch
 from sets.models.tickets import Comment, Ticket, TicketEvent
@@ -12,7 +19,10 @@ __all__ = [
     "Category",
     "Comment",
     "EscalationPolicy",
+    "KnowledgeArticle",
     "Notification",
+    "NotificationDefault",
+    "NotificationPreference",
     "PriorityRule",
     "RefreshToken",
     "SavedSearch",
@@ -21,5 +31,9 @@ __all__ = [
     "TeamMembership",
     "Ticket",
     "TicketEvent",
+    "TicketLink",
+    "TicketRating",
+    "TicketTask",
+    "TimeEntry",
     "User",
 ]

@@ -19,6 +19,8 @@ class Ticket(Base):
         Index("ix_tickets_team_status", "team_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_status_resolved", "status", "resolved_at"),
+        Index("ix_tickets_created_id", "created_at", "id"),
+        Index("ix_tickets_updated_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

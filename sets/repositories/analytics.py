@@ -35,7 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from sets.domain.analytics import DAY_SECONDS, OffsetSegment, ReportWindow
 from sets.domain.enums import EventKind, Role, TicketStatus
-from sets.models import TeamMembership, Ticket, TicketEvent, User
+from sets.models import TeamMembership, Ticket, TicketEvent, TicketRating, User
 
 OPEN = [s for s in TicketStatus if s.is_open]
 
@@ -284,6 +284,17 @@ class AnalyticsRepository:
             select(levels.c.level, func.count()).group_by(levels.c.level)
         )
         return {int(level): int(count) for level, count in rows if level is not None}
+
+    async def csat(self, window: ReportWindow, scope: Scope) -> tuple[int, float | None]:
+        """Ratings given in the window to tickets in scope: (count, average score)."""
+        row = (
+            await self.session.execute(
+                select(func.count(TicketRating.id), func.avg(TicketRating.score))
+                .join(Ticket, Ticket.id == TicketRating.ticket_id)
+                .where(*scope.clauses(), *_within(TicketRating.created_at, window))
+            )
+        ).one()
+        return int(row[0] or 0), _float(row[1])
 
     async def open_load(self, scope: Scope, now: datetime) -> dict[int | None, tuple[int, int]]:
         """Open tickets now, per assignee (None: unassigned): (open, overdue)."""

@@ -22,11 +22,14 @@ from sets.config import Settings
 from sets.domain.errors import DomainError
 from sets.schema.analytics import AnalyticsQueries
 from sets.schema.catalog import CatalogMutations, CatalogQueries
+from sets.schema.collaboration import CollaborationMutations, CollaborationQueries
+from sets.schema.collaboration_knowledge import KnowledgeMutations, KnowledgeQueries
 from sets.schema.context import Info
 from sets.schema.dashboard import DashboardQueries
 from sets.schema.errors import ShapeErrors, coded_error
 from sets.schema.ids import parse_global_id
 from sets.schema.limits import cost_rule
+from sets.schema.notifications import Notification, NotificationMutations, NotificationQueries
 from sets.schema.people import PeopleMutations, PeopleQueries
 from sets.schema.saved_searches import SavedSearchMutations, SavedSearchQueries
 from sets.schema.sla import SlaMutations, SlaQueries
@@ -53,6 +56,9 @@ class NodeQueries:
                 return Team.from_row(await reads.team(pk))
             if type_name == "Category":
                 return Category.from_row(await reads.category(pk))
+            if type_name == "Notification":
+                notifications = info.context.services.notifications
+                return Notification.from_row(await notifications.get(actor, pk))
         except DomainError as exc:
             raise coded_error(exc) from exc
         return None
@@ -69,11 +75,23 @@ Query = merge_types(
         SavedSearchQueries,
         AnalyticsQueries,
         DashboardQueries,
+        NotificationQueries,
+        CollaborationQueries,
+        KnowledgeQueries,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (PeopleMutations, TicketMutations, CatalogMutations, SlaMutations, SavedSearchMutations),
+    (
+        PeopleMutations,
+        TicketMutations,
+        CatalogMutations,
+        SlaMutations,
+        SavedSearchMutations,
+        NotificationMutations,
+        CollaborationMutations,
+        KnowledgeMutations,
+    ),
 )
 
 MAX_COST = 25_000

@@ -102,7 +102,8 @@ class ReopenRate:
 
 
 @strawberry.type(
-    description="Customer satisfaction. No ratings are recorded yet: count 0, average null."
+    description="Customer satisfaction: ratings (1-5) given in the window; average null "
+    "without any."
 )
 class Csat:
     count: int

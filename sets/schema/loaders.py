@@ -60,6 +60,8 @@ class Loaders:
         )
         self._events: dict[EventWindow, DataLoader[int, list[TicketEvent]]] = {}
         self._comments: dict[CommentWindow, DataLoader[int, list[Comment]]] = {}
+        # Loaders of feature modules (e.g. sets.schema.collaboration_loaders), per request.
+        self.extra: dict[str, Any] = {}
 
     def events(self, window: EventWindow) -> DataLoader[int, list[TicketEvent]]:
         """One loader per window, so tickets asking for the same page share a statement."""

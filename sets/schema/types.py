@@ -3,8 +3,9 @@ only relations are async, and every one of them goes through a DataLoader."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -24,6 +25,16 @@ from sets.schema.context import Info
 from sets.schema.ids import encode_cursor, to_global_id
 from sets.schema.loaders import CommentWindow, EventWindow
 from sets.schema.pagination import comment_after, event_window, page_size
+
+if TYPE_CHECKING:
+    from sets.schema.collaboration import Task, TicketLink, TicketRating, TimeEntry
+
+_COLLAB = "sets.schema.collaboration"  # issue 7's Ticket fields resolve there (lazily)
+
+
+def _collab() -> Any:
+    return importlib.import_module(_COLLAB)
+
 
 strawberry.enum(Role, description="What a user may do (SPEC §1).")
 strawberry.enum(TicketStatus, description="Where a ticket is in its lifecycle.")
@@ -297,6 +308,28 @@ class Ticket(Node):
     ) -> TicketEventConnection:
         rows = await info.context.loaders.events(window).load(self.row.id)
         return _event_page(self.row.id, rows, window, after, before, None)
+
+    @strawberry.field(description="Subtasks in order (staff only; empty for requesters).")
+    async def tasks(self, info: Info) -> list[Annotated[Task, strawberry.lazy(_COLLAB)]]:
+        return await _collab().ticket_tasks(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Links to and from tickets the caller may also see.")
+    async def links(self, info: Info) -> list[Annotated[TicketLink, strawberry.lazy(_COLLAB)]]:
+        return await _collab().ticket_links(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Total minutes logged (staff only; null for requesters).")
+    async def time_spent_minutes(self, info: Info) -> int | None:
+        return await _collab().ticket_minutes(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Time entries, oldest first (staff only).")
+    async def time_entries(
+        self, info: Info
+    ) -> list[Annotated[TimeEntry, strawberry.lazy(_COLLAB)]]:
+        return await _collab().ticket_time_entries(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The requester's CSAT rating (staff and the requester).")
+    async def rating(self, info: Info) -> Annotated[TicketRating, strawberry.lazy(_COLLAB)] | None:
+        return await _collab().ticket_rating(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Conversation, oldest first; internal notes for staff only.")
     async def comments(

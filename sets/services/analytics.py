@@ -8,9 +8,9 @@ Which tickets each figure covers, for a window of whole local days:
   again);
 - escalations per level: escalations that *happened* in the window, by the level reached;
 - workload: open tickets *now*, per assignee.
-"Team" is a ticket's current team. Durations are wall-clock (not business) time. There is
-no rating or time-tracking data yet: CSAT reports 0 ratings and a null average, and time
-logged is null.
+- CSAT: ratings *given* in the window (count and average score, 1-5; null without any).
+"Team" is a ticket's current team. Durations are wall-clock (not business) time. Time logged
+per agent is not reported yet (null).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class AnalyticsReport:
     workload: list[AgentLoad]
     unassigned_open: int
     csat_count: int = 0
-    csat_average: float | None = None  # no ratings are recorded yet
+    csat_average: float | None = None
 
     @property
     def reopen_percent(self) -> float | None:
@@ -137,6 +137,7 @@ class AnalyticsService:
             escalations = await repo.escalations(window, scope)
             load = await repo.open_load(scope, now)
             people = await repo.agents(scope, [a for a in load if a is not None])
+            csat_count, csat_average = await repo.csat(window, scope)
         return AnalyticsReport(
             window=window,
             team_ids=teams,
@@ -167,4 +168,6 @@ class AnalyticsService:
                 key=lambda a: (-a.open_tickets, a.user.name, a.user.id),
             ),
             unassigned_open=load.get(None, (0, 0))[0],
+            csat_count=csat_count,
+            csat_average=csat_average,
         )

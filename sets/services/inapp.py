@@ -1,8 +1,9 @@
 """In-app notifications: stored, then pushed live to the recipient's subscriptions.
 
-The minimal producer the `notificationReceived` subscription is built on. The notifications
-issue adds the outbox worker, preferences and the other channels; whatever marks an in-app
-row delivered calls `publish_in_app` after its commit, exactly as `send` does here.
+An in-app notification is delivered when its row is written (the row is the inbox entry;
+`sets.services.outbox` writes in-app rows as SENT). The unit of work's after-commit dispatcher
+(`sets.services.notifications_queue.Dispatcher`) calls `publish_in_app` for every in-app row
+it committed, so the push never precedes the commit and a rollback pushes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sets.domain.errors import NotFound
 from sets.models import Notification
 from sets.realtime import notifications_topic
 from sets.realtime.bus import EventBus
-from sets.repositories.notifications import IN_APP, NotificationRepository
+from sets.repositories.notifications import IN_APP
 from sets.services.uow import UnitOfWork
 
 SUBJECT_MAX = 255
@@ -48,8 +49,8 @@ class InAppNotifications:
         payload: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
     ) -> Notification:
-        """Store an in-app notification (delivered: the row is the inbox) and push it live
-        once committed. A system action: callers decide who is notified, not the recipient."""
+        """Store an in-app notification (delivered: the row is the inbox); the unit of work
+        pushes it live once committed. A system action: callers decide who is notified."""
         subject = validation.text(subject, field="subject", max_len=SUBJECT_MAX)
         body = validation.text(body, field="body", max_len=validation.COMMENT_MAX)
         async with self._uow() as uow:
@@ -72,8 +73,7 @@ class InAppNotifications:
                 created_at=now,
                 sent_at=now,
             )
-            NotificationRepository(uow.session).add(row)
+            uow.add_notifications([row])
             await uow.session.flush()
             await uow.commit()
-        await publish_in_app(uow.bus, [row])
         return row

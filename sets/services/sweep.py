@@ -135,7 +135,7 @@ class SlaSweep:
                 ticket,
                 event,
                 [ticket.assignee_id, *managers],
-                subject="first response overdue",
+                subject=f"First response overdue: {ticket.title}",
                 body=f"No public reply yet; it was due at {due}.",
             )
             summary.breached += 1
@@ -162,7 +162,7 @@ class SlaSweep:
                 ticket,
                 event,
                 recipients,
-                subject="resolution target approaching",
+                subject=f"Resolution target approaching: {ticket.title}",
                 body=f"{policy.warning_percent} % of the resolution target has passed.",
             )
             summary.warned += 1
@@ -238,7 +238,7 @@ class SlaSweep:
             ticket,
             event,
             recipients,
-            subject=f"escalated to level {step.level}",
+            subject=f"Escalated to level {step.level}: {ticket.title}",
             body=f"The resolution target was missed; the ticket is now at level {step.level}.",
         )
 

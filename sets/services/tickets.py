@@ -13,8 +13,8 @@ from sets.domain.enums import EventKind, Priority, TicketStatus, Urgency
 from sets.domain.errors import Conflict, NotFound, ValidationFailed
 from sets.domain.priority import PriorityRuleSpec, choose_priority, parse_keywords
 from sets.domain.tickets import ticket_key
-from sets.models import Comment, Ticket, User
-from sets.services import sla
+from sets.models import Comment, Ticket, TicketEvent, User
+from sets.services import collaboration, notifications_triggers, sla
 from sets.services.uow import UnitOfWork
 
 MAX_ESCALATION_LEVEL = 3
@@ -115,7 +115,7 @@ class TicketService:
             await sla.recompute(uow.catalog, ticket)
             uow.tickets.add(ticket)
             await uow.session.flush()
-            uow.record(
+            event = uow.record(
                 ticket,
                 EventKind.CREATED,
                 actor.user_id,
@@ -129,6 +129,7 @@ class TicketService:
                     "teamId": ticket.team_id,
                 },
             )
+            await notifications_triggers.created(uow, ticket, event, actor)
             await self._commit(uow)
             return ticket
 
@@ -222,7 +223,7 @@ class TicketService:
             ticket.assignee_id = new_assignee
             ticket.team_id = target_team
             ticket.updated_at = uow.clock.now()
-            uow.record(
+            event = uow.record(
                 ticket,
                 EventKind.ASSIGNED if new_assignee is not None else EventKind.UNASSIGNED,
                 actor.user_id,
@@ -239,6 +240,11 @@ class TicketService:
                 self._set_status(uow, actor, ticket, TicketStatus.TODO, reason=None)
             elif new_assignee is None:
                 self._back_to_queue(uow, actor, ticket)
+            # Last, once the ticket is final: notifying flushes, and a flush before further
+            # changes would write the ticket (and bump its version) twice.
+            await notifications_triggers.assigned(
+                uow, ticket, event, actor, previous_assignee=previous[0], previous_team=previous[1]
+            )
             await self._commit(uow)
             return ticket
 
@@ -267,13 +273,16 @@ class TicketService:
             previous = ticket.assignee_id
             ticket.assignee_id = None
             ticket.updated_at = uow.clock.now()
-            uow.record(
+            event = uow.record(
                 ticket,
                 EventKind.UNASSIGNED,
                 actor.user_id,
                 {"from": previous, "to": None, "teamId": ticket.team_id, "reason": reason},
             )
             self._back_to_queue(uow, actor, ticket)
+            await notifications_triggers.assigned(
+                uow, ticket, event, actor, previous_assignee=previous, previous_team=ticket.team_id
+            )
             await self._commit(uow)
             return ticket
 
@@ -290,12 +299,12 @@ class TicketService:
         *,
         reason: str | None,
         resolution: str | None = None,
-    ) -> None:
+    ) -> TicketEvent:
         data: dict[str, Any] = {"from": ticket.status.value, "to": to.value, "reason": reason}
         if resolution:
             data["resolution"] = resolution
         ticket.status = to
-        uow.record(ticket, EventKind.STATUS_CHANGED, actor.user_id, data)
+        return uow.record(ticket, EventKind.STATUS_CHANGED, actor.user_id, data)
 
     async def transition(
         self,
@@ -306,6 +315,7 @@ class TicketService:
         reason: str | None = None,
         resolution: str | None = None,
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Ticket:
         reason = validation.optional_text(reason, field="reason", max_len=validation.REASON_MAX)
         resolution = validation.optional_text(
@@ -316,6 +326,8 @@ class TicketService:
             rule = workflow.check_transition(
                 actor, ticket, to, reason=reason, resolution=resolution
             )
+            if to is TicketStatus.RESOLVED:  # blockers and open tasks (issue 7)
+                await collaboration.ensure_resolvable(uow, actor, ticket, force=force)
             now = uow.clock.now()
             if to is TicketStatus.IN_PROGRESS:
                 ticket.work_started = True
@@ -329,8 +341,11 @@ class TicketService:
                 ticket.resolved_at = None
             ticket.updated_at = now
             previous = ticket.status
-            self._set_status(uow, actor, ticket, to, reason=reason, resolution=resolution)
+            event = self._set_status(uow, actor, ticket, to, reason=reason, resolution=resolution)
             await sla.status_changed(uow.catalog, ticket, previous, now)
+            await notifications_triggers.status_changed(
+                uow, ticket, event, actor, previous=previous
+            )
             await self._commit(uow)
             return ticket
 
@@ -373,7 +388,7 @@ class TicketService:
             previous = ticket.escalation_level
             ticket.escalation_level += 1
             ticket.updated_at = uow.clock.now()
-            uow.record(
+            event = uow.record(
                 ticket,
                 EventKind.ESCALATED,
                 actor.user_id,
@@ -384,6 +399,7 @@ class TicketService:
                     "manual": True,
                 },
             )
+            await notifications_triggers.escalated(uow, ticket, event, actor)
             await self._commit(uow)
             return ticket
 
@@ -435,7 +451,7 @@ class TicketService:
                 ticket.first_responded_at = now
                 await sla.recompute(uow.catalog, ticket)
             ticket.updated_at = now
-            uow.record(
+            event = uow.record(
                 ticket,
                 EventKind.COMMENTED,
                 actor.user_id,
@@ -447,5 +463,6 @@ class TicketService:
                 },
                 internal=internal,
             )
+            await notifications_triggers.commented(uow, ticket, event, actor, comment)
             await self._commit(uow)
             return comment

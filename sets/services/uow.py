@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -9,23 +11,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sets.domain.audit import event_hash
 from sets.domain.clock import Clock
-from sets.models import Ticket, TicketEvent
+from sets.models import Notification, Ticket, TicketEvent
 from sets.realtime.bus import EventBus
 from sets.repositories.catalog import CatalogRepository
+from sets.repositories.notifications import NotificationRepository
 from sets.repositories.tickets import TicketRepository
 from sets.repositories.users import TeamRepository, UserRepository
 
 TICKET_EVENTS_TOPIC = "ticket-events"
+log = logging.getLogger("sets.notify")
+
+Dispatch = Callable[[Sequence[Notification]], Awaitable[None]]
+"""After commit: push in-app rows live and enqueue the others for delivery."""
 
 
 class UnitOfWork:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, bus: EventBus
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        bus: EventBus,
+        dispatch: Dispatch | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.bus = bus
+        self._dispatch = dispatch
         self._recorded: list[TicketEvent] = []
+        self._outbox: list[Notification] = []
         self._committed = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -35,6 +48,7 @@ class UnitOfWork:
         self.teams = TeamRepository(self.session)
         self.catalog = CatalogRepository(self.session)
         self.tickets = TicketRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
         return self
 
     async def __aexit__(
@@ -87,6 +101,12 @@ class UnitOfWork:
         self._recorded.append(event)
         return event
 
+    def add_notifications(self, rows: Iterable[Notification]) -> None:
+        """Outbox rows, written with this transaction and dispatched after its commit."""
+        rows = list(rows)
+        self.session.add_all(rows)
+        self._outbox.extend(rows)
+
     async def commit(self) -> None:
         await self.session.commit()
         self._committed = True
@@ -103,3 +123,10 @@ class UnitOfWork:
                 },
             )
         self._recorded.clear()
+        rows, self._outbox = self._outbox, []
+        if rows and self._dispatch is not None:
+            try:
+                await self._dispatch(rows)
+            except Exception:
+                # Committed rows are never lost: the rescue job enqueues what this missed.
+                log.exception("dispatching %d notifications failed", len(rows))

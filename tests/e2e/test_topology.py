@@ -35,7 +35,11 @@ def backend() -> str:
 
 async def test_two_apis_and_two_workers(services: Services, db_url: str, tmp_path: Path) -> None:
     redis_url = await require_redis()
-    env = {"SETS_REDIS_URL": redis_url, "SETS_REDIS_PREFIX": unique_prefix()}
+    env = {
+        "SETS_REDIS_URL": redis_url,
+        "SETS_REDIS_PREFIX": unique_prefix(),
+        "SETS_DATA_DIR": str(tmp_path / "data"),  # where the workers' notifications go
+    }
     admin = await actor_of(services, "admin@example.com")
     [p1] = (
         await services.reads.tickets(

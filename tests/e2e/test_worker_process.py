@@ -40,6 +40,7 @@ async def test_sets_worker_sweeps_at_start_and_escalates(
         "SETS_DATABASE_URL": db_url,
         "SETS_REDIS_URL": redis_url,
         "SETS_REDIS_PREFIX": unique_prefix(),
+        "SETS_DATA_DIR": str(tmp_path / "data"),  # the notifications it delivers
     }
     with log.open("wb") as out:
         worker = await asyncio.create_subprocess_exec(

@@ -200,3 +200,23 @@ async def test_bad_ranges(demo: Demo) -> None:
         await report(demo, first_day=FEB3, last_day=FEB2)
     with raises_domain(ErrorCode.VALIDATION, field="timeZone"):
         await report(demo, time_zone="Europe/Atlantis")
+
+
+async def test_csat_counts_ratings_given_in_the_window(
+    demo: Demo, data: dict[str, int], clock: FixedClock
+) -> None:
+    now = clock.now()
+    for key, who, moment, score in (
+        ("A", demo.rita, at(2, 15), 5),
+        ("B", demo.carl, at(3, 5), 2),
+        ("G", demo.rita, at(4, 9), 4),  # Feb 4: outside the two days
+    ):
+        clock.set(moment)
+        await demo.services.csat.rate(who, data[key], score=score)
+    clock.set(now)
+    r = await report(demo)
+    assert (r.csat_count, r.csat_average) == (2, 3.5)
+    hardware = await report(demo, category_id=demo.categories["Hardware"])
+    assert (hardware.csat_count, hardware.csat_average) == (1, 5.0)
+    three_days = await report(demo, last_day=date(2026, 2, 4))
+    assert (three_days.csat_count, three_days.csat_average) == (3, pytest.approx(11 / 3))
