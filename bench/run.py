@@ -346,7 +346,16 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
     for start in range(0, subscribers, 250):  # open in waves: the server accepts at its pace
         tasks += [asyncio.create_task(subscriber()) for _ in range(min(250, subscribers - start))]
         await asyncio.sleep(0.2)
-    await asyncio.wait_for(all_ready.wait(), timeout=300)
+    try:
+        await asyncio.wait_for(all_ready.wait(), timeout=300)
+    except TimeoutError:
+        done.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return Row(
+            backend, f"fan-out {subscribers} subscribers", {"connected": ready, "error": "timeout"}
+        )
     await asyncio.sleep(1)
     rss_after = server.rss_kib()
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
@@ -357,11 +366,14 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
             headers={"Authorization": f"Bearer {rita}"},
         )
     try:
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=120)
+    except TimeoutError:
+        failures.append("timeout waiting for receipt")
     finally:
         done.set()
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return Row(
         backend,
         f"fan-out {subscribers} subscribers",
@@ -475,6 +487,25 @@ def print_table(rows: list[Row]) -> None:
         print(f"{row.backend:<11} {row.name:<44} {figures}")
 
 
+def write_results(rows: list[Row], args: argparse.Namespace) -> None:
+    print_table(rows)
+    results = ROOT / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = results / f"{stamp}{'-quick' if args.quick else ''}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "arguments": dict(vars(args)),
+                "rows": [row.__dict__ for row in rows],
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {out.relative_to(ROOT.parent)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
@@ -500,22 +531,7 @@ def main() -> None:
             rows += asyncio.run(run_backend(backend, args, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print_table(rows)
-    results = ROOT / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = results / f"{stamp}{'-quick' if args.quick else ''}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "arguments": {k: v for k, v in vars(args).items()},
-                "rows": [row.__dict__ for row in rows],
-            },
-            indent=2,
-        )
-    )
-    print(f"\nwritten to {out.relative_to(ROOT.parent)}")
+        write_results(rows, args)
 
 
 if __name__ == "__main__":
