@@ -247,6 +247,13 @@ class Ticket(Node):
 
     # Relation fields are sync: a prefetched value is returned as is; otherwise the returned
     # coroutine (a DataLoader call) is awaited by graphql-core.
+    def _ahead(self, key: str, convert: Any, load: Any) -> Any:
+        """The prefetched row, converted (or None), else the loader's coroutine."""
+        if key in self.prefetched:
+            found = self.prefetched[key]
+            return convert(found) if found else None
+        return load()
+
     @strawberry.field
     def requester(self, info: Info) -> User:
         if "requester" in self.prefetched:
@@ -255,24 +262,17 @@ class Ticket(Node):
 
     @strawberry.field
     def assignee(self, info: Info) -> User | None:
-        if "assignee" in self.prefetched:
-            found = self.prefetched["assignee"]
-            return User.from_row(found) if found else None
-        return _user(info, self.row.assignee_id)  # type: ignore[return-value]
+        return self._ahead("assignee", User.from_row, lambda: _user(info, self.row.assignee_id))  # type: ignore[return-value]
 
     @strawberry.field
     def team(self, info: Info) -> Team | None:
-        if "team" in self.prefetched:
-            found = self.prefetched["team"]
-            return Team.from_row(found) if found else None
-        return _team(info, self.row.team_id)  # type: ignore[return-value]
+        return self._ahead("team", Team.from_row, lambda: _team(info, self.row.team_id))  # type: ignore[return-value]
 
     @strawberry.field
     def category(self, info: Info) -> Category | None:
-        if "category" in self.prefetched:
-            found = self.prefetched["category"]
-            return Category.from_row(found) if found else None
-        return _category(info, self.row.category_id)  # type: ignore[return-value]
+        return self._ahead(
+            "category", Category.from_row, lambda: _category(info, self.row.category_id)
+        )  # type: ignore[return-value]
 
     @strawberry.field(description="Statuses the caller may move this ticket to now.")
     def allowed_transitions(self, info: Info) -> list[TicketStatus]:

@@ -21,6 +21,7 @@ from sets.domain.errors import DomainError
 from sets.domain.escalation import EscalationAction as A
 from sets.domain.escalation import EscalationStep
 from sets.models import Ticket
+from sets.repositories.catalog import CatalogRepository
 from sets.services import outbox
 from sets.services.sla import PolicyBook, state_of, store
 from sets.services.tickets import TicketService
@@ -63,12 +64,15 @@ class SlaSweep:
         now = now or self._clock.now()
         summary = SweepSummary()
         after: tuple[datetime, int] | None = None
+        # Policies are a handful of rows: read once per sweep, not once per due ticket.
+        async with self._reader() as session:
+            book = await PolicyBook.load(CatalogRepository(session))
         while True:
             due = await self._due(now, after)
             for _, ticket_id in due:
                 summary.examined += 1
                 try:
-                    await self._process(ticket_id, now, summary)
+                    await self._process(ticket_id, now, book, summary)
                 except StaleDataError:
                     pass  # another sweep changed it first; it did the work
                 except Exception:
@@ -96,14 +100,15 @@ class SlaSweep:
             rows = (await session.execute(query)).all()
         return [(at, ticket_id) for ticket_id, at in rows if at is not None]
 
-    async def _process(self, ticket_id: int, now: datetime, summary: SweepSummary) -> None:
+    async def _process(
+        self, ticket_id: int, now: datetime, book: PolicyBook, summary: SweepSummary
+    ) -> None:
         async with self._uow() as uow:
             ticket = await uow.tickets.get(ticket_id, for_update=True)
             # Re-read under the row lock: a concurrent sweep may have done it already.
             due_at = ticket.next_sla_check_at if ticket is not None else None
             if ticket is None or due_at is None or due_at > now:
                 return
-            book = await PolicyBook.load(uow.catalog)
             policy = book[ticket.priority]
             steps = sla.due_steps(state_of(ticket), policy, now)
             for step in steps:
