@@ -50,6 +50,9 @@ class Subscription:
         self._closed: str | None = None
         self._wakeup = asyncio.Event()
         self._on_close: list[Callable[[str], None]] = []
+        # Messages this subscriber would skip anyway do not take room in its inbox: unrelated
+        # traffic must not get a filtered subscriber closed as a slow consumer.
+        self.accept: Callable[[dict[str, Any]], bool] | None = None
 
     @property
     def closed_reason(self) -> str | None:
@@ -67,6 +70,8 @@ class Subscription:
     def offer(self, message: dict[str, Any]) -> bool:
         if self._closed is not None:
             return False
+        if self.accept is not None and not self.accept(message):
+            return True
         if len(self._items) >= self._limit:
             self.close(f"slow consumer: more than {self._limit} undelivered messages")
             return False

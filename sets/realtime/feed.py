@@ -102,6 +102,7 @@ async def live_feed(
     token) and returns how long the next wait may last. Raises SubscriptionClosed if the bus
     drops the subscriber (slow consumer)."""
     async with bus.subscribe(topic) as subscription:
+        subscription.accept = accept
         if on_subscribed is not None:
             on_subscribed(subscription)
         seen = SeenIds(after if after is not None else await source.latest_id(), grace=grace)
