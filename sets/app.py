@@ -99,7 +99,10 @@ def create_app(
             runner = InProcessRunner(
                 services, interval_seconds=services.settings.sla_interval_seconds
             )
-            runner.start()
+            # Catch up before serving: a backlog swept while clients already listen would
+            # arrive as a burst; after this, one sweep per interval.
+            await runner.run_once()
+            runner.start(run_now=False)
         app.state.jobs = runner
         try:
             yield

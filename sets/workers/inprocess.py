@@ -48,8 +48,9 @@ class InProcessRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self.runs = 0
 
-    def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._loop(), name="sets-inprocess-jobs"))
+    def start(self, *, run_now: bool = True) -> None:
+        """`run_now=False` when the caller has just run the jobs itself."""
+        self._tasks.append(asyncio.create_task(self._loop(run_now), name="sets-inprocess-jobs"))
         if isinstance(self._services.delivery_queue, LocalQueue):
             queue = self._services.delivery_queue
             self._tasks += [
@@ -99,11 +100,13 @@ class InProcessRunner:
                 # The row stays PENDING: the rescue job enqueues it again.
                 log.exception("delivering notification %s failed", job.notification_id)
 
-    async def _loop(self) -> None:
+    async def _loop(self, run_now: bool) -> None:
         while True:
-            try:
-                await self.run_once()
-            except Exception:
-                # Logged and retried next tick: the jobs are idempotent.
-                log.exception("in-process jobs failed")
+            if run_now:
+                try:
+                    await self.run_once()
+                except Exception:
+                    # Logged and retried next tick: the jobs are idempotent.
+                    log.exception("in-process jobs failed")
+            run_now = True
             await asyncio.sleep(self._interval)
