@@ -35,7 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from sets.domain.analytics import DAY_SECONDS, OffsetSegment, ReportWindow
 from sets.domain.enums import EventKind, Role, TicketStatus
-from sets.models import TeamMembership, Ticket, TicketEvent, TicketRating, User
+from sets.models import TeamMembership, Ticket, TicketEvent, TicketRating, TimeEntry, User
 
 OPEN = [s for s in TicketStatus if s.is_open]
 
@@ -296,6 +296,22 @@ class AnalyticsRepository:
         ).one()
         return int(row[0] or 0), _float(row[1])
 
+    async def time_logged(self, window: ReportWindow, scope: Scope) -> dict[int, int]:
+        """Minutes spent in the window on tickets in scope, per person: finished entries
+        (logged, or a stopped timer) that were not deleted."""
+        rows = await self.session.execute(
+            select(TimeEntry.user_id, func.sum(TimeEntry.minutes))
+            .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+            .where(
+                *scope.clauses(),
+                *_within(TimeEntry.spent_at, window),
+                TimeEntry.deleted_at.is_(None),
+                TimeEntry.minutes.is_not(None),
+            )
+            .group_by(TimeEntry.user_id)
+        )
+        return {int(user): int(minutes or 0) for user, minutes in rows}
+
     async def open_load(self, scope: Scope, now: datetime) -> dict[int | None, tuple[int, int]]:
         """Open tickets now, per assignee (None: unassigned): (open, overdue)."""
         overdue = or_(
@@ -311,7 +327,7 @@ class AnalyticsRepository:
 
     async def agents(self, scope: Scope, assignee_ids: Sequence[int]) -> list[User]:
         """The active staff of the scope's teams (every team when unscoped), and whoever
-        holds open tickets in scope."""
+        holds open tickets in scope or logged time on it (`assignee_ids`)."""
         members = select(TeamMembership.user_id)
         if scope.team_ids is not None:
             members = members.where(TeamMembership.team_id.in_(sorted(scope.team_ids)))

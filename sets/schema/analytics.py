@@ -117,8 +117,9 @@ class AgentWorkload:
     overdue_tickets: int = strawberry.field(
         description="Open tickets past their resolution target (or flagged as breached)."
     )
-    time_logged_minutes: int | None = strawberry.field(
-        description="Null: time tracking is not recorded yet."
+    time_logged_minutes: int = strawberry.field(
+        description="Minutes logged in the window on tickets in scope (by when the time was "
+        "spent; running timers and deleted entries excluded)."
     )
 
 

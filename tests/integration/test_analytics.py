@@ -133,7 +133,7 @@ async def test_workload_is_open_tickets_now(demo: Demo, data: dict[str, int]) ->
         "vendor@example.com": (0, 0),
     }
     assert r.workload[0].user.email == "agent@example.com"
-    assert all(a.time_logged_minutes is None for a in r.workload)
+    assert all(a.time_logged_minutes == 0 for a in r.workload)
     assert r.unassigned_open == 3
 
 
@@ -220,3 +220,27 @@ async def test_csat_counts_ratings_given_in_the_window(
     assert (hardware.csat_count, hardware.csat_average) == (1, 5.0)
     three_days = await report(demo, last_day=date(2026, 2, 4))
     assert (three_days.csat_count, three_days.csat_average) == (3, pytest.approx(11 / 3))
+
+
+async def test_time_logged_per_agent_in_the_window(
+    demo: Demo, data: dict[str, int], clock: FixedClock
+) -> None:
+    time = demo.services.time
+    c, f = data["C"], data["F"]
+    await time.log(demo.agent, c, minutes=30, spent_at=at(3, 13))
+    await time.log(demo.agent, f, minutes=45, spent_at=at(4, 3))  # Feb 4: outside
+    gone = await time.log(demo.agent, c, minutes=20, spent_at=at(3, 14))
+    await time.delete(demo.agent, gone.id)
+    await time.log(demo.manager, c, minutes=10, spent_at=at(2, 9))
+    await time.start_timer(demo.agent, f)  # running: not counted
+    r = await report(demo)
+    logged = {a.user.email: a.time_logged_minutes for a in r.workload}
+    assert logged["agent@example.com"] == 30
+    assert logged["manager@example.com"] == 10
+    assert logged["senior@example.com"] == 0
+    three_days = await report(demo, last_day=date(2026, 2, 4))
+    assert {a.user.email: a.time_logged_minutes for a in three_days.workload}[
+        "agent@example.com"
+    ] == 75
+    hardware = await report(demo, category_id=demo.categories["Hardware"])
+    assert all(a.time_logged_minutes == 0 for a in hardware.workload)
