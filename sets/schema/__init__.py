@@ -22,8 +22,18 @@ from sets.config import Settings
 from sets.domain.errors import DomainError
 from sets.schema.analytics import AnalyticsQueries
 from sets.schema.catalog import CatalogMutations, CatalogQueries
-from sets.schema.collaboration import CollaborationMutations, CollaborationQueries
-from sets.schema.collaboration_knowledge import KnowledgeMutations, KnowledgeQueries
+from sets.schema.collaboration import (
+    CollaborationMutations,
+    CollaborationQueries,
+    Task,
+    TicketLink,
+    TimeEntry,
+)
+from sets.schema.collaboration_knowledge import (
+    KnowledgeArticle,
+    KnowledgeMutations,
+    KnowledgeQueries,
+)
 from sets.schema.context import Info
 from sets.schema.dashboard import DashboardQueries
 from sets.schema.errors import ShapeErrors, coded_error
@@ -59,6 +69,15 @@ class NodeQueries:
             if type_name == "Notification":
                 notifications = info.context.services.notifications
                 return Notification.from_row(await notifications.get(actor, pk))
+            collab = info.context.services.collaboration
+            if type_name == "Task":
+                return Task.from_row(await collab.task(actor, pk))
+            if type_name == "TicketLink":
+                return TicketLink.from_row(await collab.link(actor, pk))
+            if type_name == "TimeEntry":
+                return TimeEntry.from_row(await collab.time_entry(actor, pk))
+            if type_name == "KnowledgeArticle":
+                return KnowledgeArticle.from_row(await collab.article(actor, pk))
         except DomainError as exc:
             raise coded_error(exc) from exc
         return None

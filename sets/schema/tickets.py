@@ -293,6 +293,11 @@ class TransitionTicketInput:
         default=None, description="Required when resolving: what fixed it."
     )
     expected_version: int | None = None
+    force: bool = strawberry.field(
+        default=False,
+        description="When resolving: resolve although subtasks are open (a manager of the "
+        "team or an admin; audited). Never overrides an unresolved blocking ticket.",
+    )
 
 
 @strawberry.input
@@ -413,6 +418,7 @@ class TicketMutations:
                     reason=input.reason,
                     resolution=input.resolution,
                     expected_version=input.expected_version,
+                    force=input.force,
                 )
             )
         )

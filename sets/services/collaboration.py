@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from sets.domain import links, permissions, tasks, workflow
+from sets.domain import knowledge, links, permissions, tasks, workflow
 from sets.domain.actor import Actor
 from sets.domain.enums import EventKind
 from sets.domain.errors import Conflict, NotFound
-from sets.models import Ticket, TicketLink, TicketRating, TicketTask, TimeEntry
+from sets.models import KnowledgeArticle, Ticket, TicketLink, TicketRating, TicketTask, TimeEntry
 from sets.repositories.collaboration import CollaborationRepository
 from sets.repositories.tickets import TicketRepository
 from sets.services.uow import UnitOfWork
@@ -116,6 +116,51 @@ class CollaborationReads:
         if actor.is_staff:
             return found
         return {tid: r for tid, r in found.items() if r.rater_id == actor.user_id}
+
+    # One object by id, for `node(id)`: what the caller may not see is "not found", exactly as
+    # the lists above leave it out.
+
+    async def task(self, actor: Actor, task_id: int) -> TicketTask:
+        async with self._sessions() as session:
+            task = await CollaborationRepository(session).task(task_id)
+            ticket = await TicketRepository(session).get(task.ticket_id) if task else None
+        if task is None or not self._staff_view(actor, ticket):
+            raise NotFound("task not found", field="id")
+        return task
+
+    async def link(self, actor: Actor, link_id: int) -> TicketLink:
+        async with self._sessions() as session:
+            link = await CollaborationRepository(session).link(link_id)
+            ends = (
+                await TicketRepository(session).get_many([link.from_ticket_id, link.to_ticket_id])
+                if link
+                else {}
+            )
+        if link is None or {link.from_ticket_id, link.to_ticket_id} - ends.keys():
+            raise NotFound("link not found", field="id")
+        if not all(permissions.can_view(actor, t) for t in ends.values()):
+            raise NotFound("link not found", field="id")
+        return link
+
+    async def time_entry(self, actor: Actor, entry_id: int) -> TimeEntry:
+        async with self._sessions() as session:
+            entry = await CollaborationRepository(session).time_entry(entry_id)
+            ticket = await TicketRepository(session).get(entry.ticket_id) if entry else None
+        if entry is None or not self._staff_view(actor, ticket):
+            raise NotFound("time entry not found", field="id")
+        return entry
+
+    async def article(self, actor: Actor, article_id: int) -> KnowledgeArticle:
+        async with self._sessions() as session:
+            article = await CollaborationRepository(session).article(article_id)
+        if article is None or (not article.published and knowledge.published_only(actor)):
+            raise NotFound("article not found", field="id")
+        return article
+
+    @staticmethod
+    def _staff_view(actor: Actor, ticket: Ticket | None) -> bool:
+        """Tasks and time are staff working data on a ticket the caller may see."""
+        return ticket is not None and actor.is_staff and permissions.can_view(actor, ticket)
 
     async def running_timer(self, actor: Actor) -> TimeEntry | None:
         if actor.user_id is None or not actor.is_staff:

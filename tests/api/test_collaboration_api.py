@@ -43,6 +43,11 @@ RATE = f"""
 mutation Rate($input: RateTicketInput!) {{
   rateTicket(input: $input) {{ rating {{ score comment rater {{ email }} }} {ERRORS} }}
 }}"""
+CAPTURE = f"""
+mutation Capture($input: CaptureKnowledgeInput!) {{
+  captureKnowledge(input: $input) {{ article {{ id published }} {ERRORS} }}
+}}"""
+NODE = "query Node($id: ID!) { node(id: $id) { __typename id } }"
 TICKET = """
 query T($id: ID!) {
   ticket(id: $id) {
@@ -147,13 +152,13 @@ async def test_tasks_links_time_and_rating_over_graphql(api: Api) -> None:
     denied = (await api.data(LOG_TIME, {"input": {"ticketId": tid, "minutes": 5}}, rita))["logTime"]
     assert [e["code"] for e in denied["userErrors"]] == ["FORBIDDEN"]
 
-    forced = _ok(
-        (
-            await api.data(
-                RESOLVE, {"input": {"ticketId": tid, "resolution": "ok", "force": True}}, manager
-            )
-        )["resolveTicket"]
-    )
+    # `force` also sits on transitionTicket: refused for an agent (nothing changes) ...
+    force_input = {"ticketId": tid, "to": "RESOLVED", "resolution": "ok", "force": True}
+    agent_forced = (await api.data(TRANSITION, {"input": force_input}, agent))["transitionTicket"]
+    assert [e["code"] for e in agent_forced["userErrors"]] == ["FORBIDDEN"]
+    assert (await api.data(TICKET, {"id": tid}, agent))["ticket"]["status"] == "IN_PROGRESS"
+    # ... and honoured for the manager.
+    forced = _ok((await api.data(TRANSITION, {"input": force_input}, manager))["transitionTicket"])
     assert forced["ticket"]["status"] == "RESOLVED"
 
     rated = _ok(
@@ -181,3 +186,26 @@ async def test_tasks_links_time_and_rating_over_graphql(api: Api) -> None:
     assert requester_view["tasks"] == [] and requester_view["timeEntries"] == []
     assert requester_view["timeSpentMinutes"] is None
     assert requester_view["rating"] == {"score": 5, "comment": "Great"}
+
+    # node(id) finds each collaboration object for staff; for the requester, tasks, time and
+    # draft articles are NOT_FOUND, a link between two of their own tickets is visible.
+    draft = _ok(
+        (await api.data(CAPTURE, {"input": {"ticketId": tid, "publish": False}}, token=agent))[
+            "captureKnowledge"
+        ]
+    )["article"]
+    objects = {
+        "Task": first["id"],
+        "TicketLink": linked["id"],
+        "TimeEntry": logged["id"],
+        "KnowledgeArticle": draft["id"],
+    }
+    for type_name, gid in objects.items():
+        found = (await api.data(NODE, {"id": gid}, agent))["node"]
+        assert (found["__typename"], found["id"]) == (type_name, gid)
+    for type_name in ("Task", "TimeEntry", "KnowledgeArticle"):
+        hidden = await api.post(NODE, {"id": objects[type_name]}, rita)
+        assert hidden["data"]["node"] is None
+        assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    own_link = (await api.data(NODE, {"id": linked["id"]}, rita))["node"]
+    assert own_link["__typename"] == "TicketLink"
