@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from sets.db import versioning  # noqa: F401  (registers the ticket version listener)
+
 
 @dataclass(frozen=True)
 class Database:

@@ -57,7 +57,8 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    __mapper_args__ = {"version_id_col": version}
+    # Bumped once per changing transaction by sets.db.versioning, not on every flush.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class TicketEvent(Base):

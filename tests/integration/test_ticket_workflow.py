@@ -459,3 +459,36 @@ async def test_update_records_changes_and_skips_no_ops(demo: Demo) -> None:
         await tickets.update(demo.agent, ticket.id, title="Phone (agent)")
     with raises_domain(ErrorCode.NOT_FOUND):
         await tickets.update(demo.carl, ticket.id, title="Phone (carl)")
+
+
+async def test_each_change_bumps_the_version_by_exactly_one(demo: Demo) -> None:
+    """One mutation, one version, however often it flushes (a first public reply and a
+    resolve both query after changing the ticket)."""
+    tickets = demo.services.tickets
+    ticket = await tickets.create(demo.rita, title="Dock", description="No video.")
+    versions = [(await demo.ticket(ticket.id)).version]
+
+    async def step(change: Callable[[], Awaitable[object]]) -> None:
+        await change()
+        versions.append((await demo.ticket(ticket.id)).version)
+
+    await step(lambda: tickets.assign(demo.agent, ticket.id, assignee_id=demo.agent.user_id))
+    await step(lambda: tickets.add_comment(demo.agent, ticket.id, body="Looking."))
+    await step(lambda: tickets.add_comment(demo.agent, ticket.id, body="Note.", internal=True))
+    await step(lambda: tickets.transition(demo.agent, ticket.id, TicketStatus.IN_PROGRESS))
+    await step(
+        lambda: tickets.transition(
+            demo.agent, ticket.id, TicketStatus.RESOLVED, resolution="Firmware."
+        )
+    )
+    assert versions == [1, 2, 3, 4, 5, 6]
+    # A stale expectedVersion is still refused, and changes nothing.
+    with raises_domain(ErrorCode.CONFLICT, field="expectedVersion"):
+        await tickets.transition(
+            demo.agent,
+            ticket.id,
+            TicketStatus.CLOSED,
+            reason="done",
+            expected_version=versions[-2],
+        )
+    assert (await demo.ticket(ticket.id)).version == versions[-1]
