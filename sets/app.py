@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
@@ -27,6 +28,8 @@ from sets.schema.subscriptions import (
 )
 from sets.services.container import Services, build_services
 from sets.services.demo import load_demo
+from sets.web.attachments import download_attachment
+from sets.web.uploads import BodyTooLarge, UploadGate, too_large
 from sets.workers.inprocess import InProcessRunner
 
 log = logging.getLogger("sets")
@@ -38,8 +41,21 @@ class SetsGraphQL(GraphQL[Context, None]):
             build_schema(services.settings),
             graphql_ide="graphiql",
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            multipart_uploads_enabled=True,  # file uploads; guarded by UploadGate below
         )
         self.services = services
+        self.uploads = UploadGate(services.auth, services.settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal, receive = await self.uploads.admit(scope, receive)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        try:
+            await super().__call__(scope, receive, send)
+        except BodyTooLarge:  # raised while the body is parsed: nothing was sent yet
+            await too_large(self.uploads.limit)(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -117,6 +133,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/attachments/{id}", download_attachment, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

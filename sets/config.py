@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sets.domain import attachments
+
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
 
 
@@ -21,6 +23,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _types(env: dict[str, str], name: str, default: frozenset[str]) -> frozenset[str]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return attachments.parse_types(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -58,6 +70,9 @@ class Settings:
     ws_recheck_seconds: float = 30.0
     auto_close_days: int = 3
     sla_interval_seconds: int = 60
+    attachment_max_bytes: int = attachments.DEFAULT_MAX_BYTES
+    attachment_types: frozenset[str] = attachments.DEFAULT_TYPES
+    attachment_max_files: int = attachments.DEFAULT_MAX_FILES
 
     @property
     def production(self) -> bool:
@@ -66,6 +81,14 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def attachment_policy(self) -> attachments.AttachmentPolicy:
+        return attachments.AttachmentPolicy(
+            max_bytes=self.attachment_max_bytes,
+            allowed_types=self.attachment_types,
+            max_files=self.attachment_max_files,
+        )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -93,6 +116,13 @@ class Settings:
             ws_recheck_seconds=_int(env, "SETS_WS_RECHECK_SECONDS", 30),
             auto_close_days=_int(env, "SETS_AUTO_CLOSE_DAYS", 3),
             sla_interval_seconds=_int(env, "SETS_SLA_INTERVAL_SECONDS", 60),
+            attachment_max_bytes=_int(
+                env, "SETS_ATTACHMENT_MAX_BYTES", attachments.DEFAULT_MAX_BYTES
+            ),
+            attachment_types=_types(env, "SETS_ATTACHMENT_TYPES", attachments.DEFAULT_TYPES),
+            attachment_max_files=_int(
+                env, "SETS_ATTACHMENT_MAX_FILES", attachments.DEFAULT_MAX_FILES
+            ),
         )
         settings.check()
         return settings
@@ -114,6 +144,10 @@ class Settings:
             raise ConfigError(
                 "SETS_NOTIFY_MAX_ATTEMPTS and SETS_NOTIFY_LEASE_SECONDS must be positive, "
                 "SETS_NOTIFY_BACKOFF_SECONDS not negative"
+            )
+        if self.attachment_max_bytes < 1 or self.attachment_max_files < 1:
+            raise ConfigError(
+                "SETS_ATTACHMENT_MAX_BYTES and SETS_ATTACHMENT_MAX_FILES must be positive"
             )
         if self.production and (self.jwt_secret == DEFAULT_SECRET or len(self.jwt_secret) < 32):
             raise ConfigError(

@@ -1,5 +1,6 @@
 """SQLAlchemy tables: data only, no rules."""
 
+from sets.models.attachments import Attachment
 from sets.models.base import Base
 from sets.models.catalog import Category, EscalationPolicy, PriorityRule, SlaPolicy
 from sets.models.collaboration import (
@@ -15,6 +16,7 @@ from sets.models.saved_searches import SavedSearch
 from sets.models.tickets import Comment, Ticket, TicketEvent
 
 __all__ = [
+    "Attachment",
     "Base",
     "Category",
     "Comment",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sets.models.base import Base
@@ -21,6 +21,10 @@ class Category(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Auto-assignment (issue 7): the skill a new ticket's assignee needs (null: any member of
+    # the team) and whether tickets filed here are assigned automatically.
+    required_skill: Mapped[str | None] = mapped_column(String(40), default=None)
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PriorityRule(Base):

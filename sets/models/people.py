@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sets.domain.enums import Role
@@ -36,6 +36,10 @@ class Team(Base):
     external: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Auto-assignment (issue 7): on for every ticket routed here, and the round-robin cursor,
+    # the member picked last (an id to compare with, not a relation: no foreign key).
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    auto_assign_last_user_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class TeamMembership(Base):
@@ -45,6 +49,18 @@ class TeamMembership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class UserSkill(Base):
+    """An admin-managed skill of a staff member (a lowercase slug), matched by auto-assignment."""
+
+    __tablename__ = "user_skills"
+    __table_args__ = (UniqueConstraint("user_id", "skill"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    skill: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
 
 

@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from sets.config import Settings
 from sets.domain.errors import DomainError
 from sets.schema.analytics import AnalyticsQueries
+from sets.schema.attachments import Attachment, AttachmentMutations
 from sets.schema.catalog import CatalogMutations, CatalogQueries
 from sets.schema.collaboration import (
     CollaborationMutations,
@@ -66,6 +67,8 @@ class NodeQueries:
                 return Team.from_row(await reads.team(pk))
             if type_name == "Category":
                 return Category.from_row(await reads.category(pk))
+            if type_name == "Attachment":
+                return Attachment.from_row(await info.context.services.attachments.get(actor, pk))
             if type_name == "Notification":
                 notifications = info.context.services.notifications
                 return Notification.from_row(await notifications.get(actor, pk))
@@ -110,6 +113,7 @@ Mutation = merge_types(
         NotificationMutations,
         CollaborationMutations,
         KnowledgeMutations,
+        AttachmentMutations,
     ),
 )
 

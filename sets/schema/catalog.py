@@ -77,6 +77,13 @@ class SaveCategoryInput:
     team_id: strawberry.ID | None = None
     external_team_id: strawberry.ID | None = None
     is_default: bool | None = None
+    required_skill: str | None = strawberry.field(
+        default=None, description="The skill auto-assignment looks for (a lowercase slug)."
+    )
+    clear_required_skill: bool = False
+    auto_assign: bool | None = strawberry.field(
+        default=None, description="Assign new tickets automatically; needs an internal team."
+    )
 
 
 @strawberry.input
@@ -129,6 +136,9 @@ class CatalogMutations:
                 team_id=optional_pk(input.team_id, "Team", "teamId"),
                 external_team_id=optional_pk(input.external_team_id, "Team", "externalTeamId"),
                 is_default=input.is_default,
+                required_skill=input.required_skill,
+                clear_required_skill=input.clear_required_skill,
+                auto_assign=input.auto_assign,
             )
         )
         return CategoryPayload(category=Category.from_row(row) if row else None, user_errors=errors)

@@ -122,6 +122,14 @@ class UpdateUserInput:
     )
 
 
+@strawberry.input(description="Replaces the user's skills; `[]` clears them.")
+class SetUserSkillsInput:
+    user_id: strawberry.ID
+    skills: list[str] = strawberry.field(
+        description="Lowercase slugs (`Network Printers` is stored as `network-printers`)."
+    )
+
+
 @strawberry.type
 class UserPayload:
     user: User | None
@@ -135,6 +143,9 @@ class CreateTeamInput:
     external: bool = strawberry.field(
         default=False, description="A third-party team: sees only what is routed to it."
     )
+    auto_assign: bool = strawberry.field(
+        default=False, description="Assign new tickets routed here automatically (internal only)."
+    )
 
 
 @strawberry.input
@@ -143,6 +154,7 @@ class UpdateTeamInput:
     name: str | None = None
     tier: int | None = None
     external: bool | None = None
+    auto_assign: bool | None = None
 
 
 @strawberry.input
@@ -223,13 +235,28 @@ class PeopleMutations:
         )
         return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
 
+    @strawberry.mutation(description="Admin only: the skills auto-assignment matches.")
+    async def set_user_skills(self, info: Info, input: SetUserSkillsInput) -> UserPayload:
+        actor = await info.context.actor()
+        admin = info.context.services.admin
+        user, errors = await attempt(
+            lambda: admin.set_user_skills(
+                actor, from_global_id(input.user_id, "User", field="userId"), input.skills
+            )
+        )
+        return UserPayload(user=User.from_row(user) if user else None, user_errors=errors)
+
     @strawberry.mutation(description="Admin only.")
     async def create_team(self, info: Info, input: CreateTeamInput) -> TeamPayload:
         actor = await info.context.actor()
         admin = info.context.services.admin
         team, errors = await attempt(
             lambda: admin.create_team(
-                actor, name=input.name, tier=input.tier, external=input.external
+                actor,
+                name=input.name,
+                tier=input.tier,
+                external=input.external,
+                auto_assign=input.auto_assign,
             )
         )
         return TeamPayload(team=Team.from_row(team) if team else None, user_errors=errors)
@@ -245,6 +272,7 @@ class PeopleMutations:
                 name=input.name,
                 tier=input.tier,
                 external=input.external,
+                auto_assign=input.auto_assign,
             )
         )
         return TeamPayload(team=Team.from_row(team) if team else None, user_errors=errors)

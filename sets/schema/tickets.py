@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from sets.domain.enums import Priority, TicketStatus, Urgency
 from sets.domain.errors import DomainError
@@ -19,6 +20,7 @@ from sets.schema.ids import from_global_id, parse_global_id, ticket_pk
 from sets.schema.pagination import page_size, ticket_after, ticket_cursor
 from sets.schema.prefetch import prefetch_tickets
 from sets.schema.types import Comment, PageInfo, Ticket
+from sets.schema.uploads import received_files
 
 T = TypeVar("T")
 
@@ -256,6 +258,10 @@ class CreateTicketInput:
     description: str
     category_id: strawberry.ID | None = None
     urgency: Urgency | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Files, as multipart/form-data parts (GraphQL multipart request spec).",
+    )
 
 
 @strawberry.input
@@ -321,6 +327,10 @@ class AddCommentInput:
         default=False, description="An internal note: never shown to the requester."
     )
     parent_id: strawberry.ID | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Files, as multipart/form-data parts (GraphQL multipart request spec).",
+    )
 
 
 @strawberry.type
@@ -349,17 +359,19 @@ class TicketMutations:
     async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketPayload:
         actor = await info.context.actor()
         svc = info.context.services.tickets
-        return _ticket_payload(
-            await attempt(
-                lambda: svc.create(
+
+        async def work() -> Any:
+            async with received_files(info, input.attachments) as files:
+                return await svc.create(
                     actor,
                     title=input.title,
                     description=input.description,
                     category_id=optional_pk(input.category_id, "Category", "categoryId"),
                     urgency=input.urgency,
+                    attachments=files,
                 )
-            )
-        )
+
+        return _ticket_payload(await attempt(work))
 
     @strawberry.mutation
     async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload:
@@ -452,13 +464,15 @@ class TicketMutations:
 
         async def work() -> tuple[Any, Any]:
             pk = ticket_pk(input.ticket_id)
-            comment = await ctx.services.tickets.add_comment(
-                actor,
-                pk,
-                body=input.body,
-                internal=input.internal,
-                parent_id=optional_pk(input.parent_id, "Comment", "parentId"),
-            )
+            async with received_files(info, input.attachments) as files:
+                comment = await ctx.services.tickets.add_comment(
+                    actor,
+                    pk,
+                    body=input.body,
+                    internal=input.internal,
+                    parent_id=optional_pk(input.parent_id, "Comment", "parentId"),
+                    attachments=files,
+                )
             return comment, await ctx.services.reads.ticket(actor, pk)
 
         result, errors = await attempt(work)

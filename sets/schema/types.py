@@ -25,8 +25,10 @@ from sets.schema.context import Info
 from sets.schema.ids import encode_cursor, to_global_id
 from sets.schema.loaders import CommentWindow, EventWindow
 from sets.schema.pagination import comment_after, event_window, page_size
+from sets.schema.skills import skills_loader
 
 if TYPE_CHECKING:
+    from sets.schema.attachments import Attachment
     from sets.schema.collaboration import Task, TicketLink, TicketRating, TimeEntry
 
 _COLLAB = "sets.schema.collaboration"  # issue 7's Ticket fields resolve there (lazily)
@@ -34,6 +36,13 @@ _COLLAB = "sets.schema.collaboration"  # issue 7's Ticket fields resolve there (
 
 def _collab() -> Any:
     return importlib.import_module(_COLLAB)
+
+
+_FILES = "sets.schema.attachments"  # Ticket/Comment attachments resolve there (lazily)
+
+
+def _files() -> Any:
+    return importlib.import_module(_FILES)
 
 
 strawberry.enum(Role, description="What a user may do (SPEC §1).")
@@ -93,6 +102,15 @@ class User(Node):
         rows = await loaders.teams.load_many(ids)
         return [Team.from_row(r) for r in rows if r is not None]
 
+    @strawberry.field(
+        description="Skills auto-assignment matches (admin-managed; staff only, empty otherwise)."
+    )
+    async def skills(self, info: Info) -> list[str]:
+        actor = info.context.known_actor
+        if actor is None or not actor.is_staff:
+            return []
+        return await skills_loader(info).load(self.pk)
+
 
 @strawberry.type
 class Team(Node):
@@ -101,6 +119,9 @@ class Team(Node):
     name: str
     tier: int
     external: bool
+    auto_assign: bool = strawberry.field(
+        description="New tickets routed here go to a member automatically (skill, load)."
+    )
 
     @classmethod
     def from_row(cls, row: TeamRow) -> Team:
@@ -110,6 +131,7 @@ class Team(Node):
             name=row.name,
             tier=row.tier,
             external=row.external,
+            auto_assign=row.auto_assign,
         )
 
     @strawberry.field(description="Members of the team (staff only; empty for requesters).")
@@ -133,6 +155,12 @@ class Category(Node):
     description: str
     default_priority: Priority | None
     is_default: bool
+    required_skill: str | None = strawberry.field(
+        description="The skill an auto-assigned ticket's assignee needs; null: any member."
+    )
+    auto_assign: bool = strawberry.field(
+        description="New tickets here go to a member of its team automatically."
+    )
 
     @classmethod
     def from_row(cls, row: CategoryRow) -> Category:
@@ -145,6 +173,8 @@ class Category(Node):
             description=row.description,
             default_priority=Priority(row.default_priority) if row.default_priority else None,
             is_default=row.is_default,
+            required_skill=row.required_skill,
+            auto_assign=row.auto_assign,
         )
 
     @strawberry.field(description="The team new tickets in this category are routed to.")
@@ -331,6 +361,13 @@ class Ticket(Node):
     async def rating(self, info: Info) -> Annotated[TicketRating, strawberry.lazy(_COLLAB)] | None:
         return await _collab().ticket_rating(info, self.row)  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        description="Files on the ticket and on its comments, oldest first; those of internal "
+        "notes for staff only."
+    )
+    async def attachments(self, info: Info) -> list[Annotated[Attachment, strawberry.lazy(_FILES)]]:
+        return await _files().ticket_attachments(info, self.row)  # type: ignore[no-any-return]
+
     @strawberry.field(description="Conversation, oldest first; internal notes for staff only.")
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -475,6 +512,10 @@ class Comment(Node):
     @strawberry.field
     async def author(self, info: Info) -> User | None:
         return await _user(info, self.author_pk)
+
+    @strawberry.field(description="Files attached to this comment, oldest first.")
+    async def attachments(self, info: Info) -> list[Annotated[Attachment, strawberry.lazy(_FILES)]]:
+        return await _files().comment_attachments(info, self.pk)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def ticket(self, info: Info) -> Ticket | None:

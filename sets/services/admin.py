@@ -1,4 +1,4 @@
-"""Admin operations: people, teams, categories and priority rules (SPEC §1, §3, §9)."""
+"""Admin operations: people, skills, teams, categories and priority rules (SPEC §1, §3, §9)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Callable
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from sets.domain import permissions, validation
+from sets.domain import assignment, permissions, validation
 from sets.domain.actor import Actor
 from sets.domain.enums import Priority, Role
 from sets.domain.errors import Conflict, NotFound, ValidationFailed
 from sets.domain.priority import parse_keywords
 from sets.models import Category, PriorityRule, Team, TeamMembership, User
+from sets.repositories.assignment import AssignmentRepository
 from sets.services.auth import revoke_refresh_tokens
 from sets.services.passwords import hash_password
 from sets.services.uow import UnitOfWork
@@ -111,17 +112,46 @@ class AdminService:
             await uow.commit()
             return user
 
+    async def set_user_skills(self, actor: Actor, user_id: int, skills: list[str]) -> User:
+        """Replace a staff member's skills (what auto-assignment matches) with `skills`."""
+        permissions.ensure_admin(actor)
+        wanted = assignment.skills(skills)
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound("user not found", field="userId")
+            if wanted and not user.role.is_staff:
+                raise ValidationFailed("only staff have skills", field="userId")
+            now = uow.clock.now()
+            await AssignmentRepository(uow.session).replace_skills(user.id, wanted, now)
+            user.updated_at = now
+            await uow.commit()
+            return user
+
     async def create_team(
-        self, actor: Actor, *, name: str, tier: int = 1, external: bool = False
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        tier: int = 1,
+        external: bool = False,
+        auto_assign: bool = False,
     ) -> Team:
         permissions.ensure_admin(actor)
         name = validation.text(name, field="name", max_len=validation.NAME_MAX)
         if tier not in (1, 2, 3):
             raise ValidationFailed("tier is 1, 2 or 3", field="tier")
+        _check_team_auto_assign(external, auto_assign, external_changed=False)
         async with self._uow() as uow:
             if await uow.teams.by_name(name) is not None:
                 raise Conflict("a team with that name exists", field="name")
-            team = Team(name=name, tier=tier, external=external, created_at=uow.clock.now())
+            team = Team(
+                name=name,
+                tier=tier,
+                external=external,
+                auto_assign=auto_assign,
+                created_at=uow.clock.now(),
+            )
             uow.teams.add(team)
             await self._flush(uow, "a team with that name exists", "name")
             await uow.commit()
@@ -135,12 +165,18 @@ class AdminService:
         name: str | None = None,
         tier: int | None = None,
         external: bool | None = None,
+        auto_assign: bool | None = None,
     ) -> Team:
         permissions.ensure_admin(actor)
         async with self._uow() as uow:
             team = await uow.teams.get(team_id)
             if team is None:
                 raise NotFound("team not found", field="teamId")
+            _check_team_auto_assign(
+                team.external if external is None else external,
+                team.auto_assign if auto_assign is None else auto_assign,
+                external_changed=external is not None and auto_assign is None,
+            )
             if name is not None:
                 team.name = validation.text(name, field="name", max_len=validation.NAME_MAX)
             if tier is not None:
@@ -149,6 +185,8 @@ class AdminService:
                 team.tier = tier
             if external is not None:
                 team.external = external
+            if auto_assign is not None:
+                team.auto_assign = auto_assign
             await self._flush(uow, "a team with that name exists", "name")
             await uow.commit()
             return team
@@ -188,8 +226,16 @@ class AdminService:
         team_id: int | None = None,
         external_team_id: int | None = None,
         is_default: bool | None = None,
+        required_skill: str | None = None,
+        clear_required_skill: bool = False,
+        auto_assign: bool | None = None,
     ) -> Category:
         permissions.ensure_admin(actor)
+        skill = (
+            assignment.skill(required_skill, field="requiredSkill")
+            if required_skill is not None
+            else None
+        )
         async with self._uow() as uow:
             if category_id is None:
                 category = Category(
@@ -224,6 +270,14 @@ class AdminService:
                 category.team_id = team_id
             if external_team_id is not None:
                 category.external_team_id = external_team_id
+            if skill is not None:
+                category.required_skill = skill
+            elif clear_required_skill:
+                category.required_skill = None
+            if auto_assign is not None:
+                category.auto_assign = auto_assign
+            if category.auto_assign and (auto_assign is not None or team_id is not None):
+                await self._check_category_auto_assign(uow, category)
             await uow.session.flush()
             if is_default:
                 # Exactly one default: clear the others in the same transaction.
@@ -309,8 +363,29 @@ class AdminService:
             return rule
 
     @staticmethod
+    async def _check_category_auto_assign(uow: UnitOfWork, category: Category) -> None:
+        """Auto-assignment picks from the team the category routes to: it needs an internal one."""
+        team = await uow.teams.get(category.team_id) if category.team_id is not None else None
+        if team is None:
+            raise ValidationFailed(
+                "auto-assignment needs a team to route to: set teamId", field="autoAssign"
+            )
+        if team.external:
+            raise ValidationFailed(
+                "a third-party team's queue is never auto-assigned", field="autoAssign"
+            )
+
+    @staticmethod
     async def _flush(uow: UnitOfWork, message: str, field: str) -> None:
         try:
             await uow.session.flush()
         except IntegrityError as exc:
             raise Conflict(message, field=field) from exc
+
+
+def _check_team_auto_assign(external: bool, auto_assign: bool, *, external_changed: bool) -> None:
+    if external and auto_assign:
+        raise ValidationFailed(
+            "a third-party team's queue is never auto-assigned",
+            field="external" if external_changed else "autoAssign",
+        )

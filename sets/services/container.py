@@ -12,6 +12,8 @@ from sets.realtime import build_bus
 from sets.realtime.bus import EventBus
 from sets.services.admin import AdminService
 from sets.services.analytics import AnalyticsService
+from sets.services.attachment_store import AttachmentStore
+from sets.services.attachments import AttachmentService
 from sets.services.auth import AuthService
 from sets.services.collaboration import CollaborationReads
 from sets.services.csat import CsatService
@@ -61,6 +63,7 @@ class Services:
     csat: CsatService = field(init=False)
     collaboration: CollaborationReads = field(init=False)
     knowledge: KnowledgeService = field(init=False)
+    attachments: AttachmentService = field(init=False)
     channels: Channels = field(init=False)
     delivery_queue: DeliveryQueue = field(init=False)
     deliveries: DeliveryService = field(init=False)
@@ -118,6 +121,12 @@ class Services:
         self.csat = CsatService(self.uow)
         self.collaboration = CollaborationReads(self.db.reader)
         self.knowledge = KnowledgeService(self.uow, self.db.reader)
+        self.attachments = AttachmentService(
+            self.uow,
+            self.db.reader,
+            AttachmentStore(settings.data_dir / "attachments"),
+            settings.attachment_policy,
+        )
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.writer, self.clock, self.bus, self._dispatch)

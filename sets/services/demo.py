@@ -21,14 +21,17 @@ class DemoUser:
     name: str
     role: Role
     teams: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
 
 
 DEMO_USERS = (
     DemoUser("admin@example.com", "Ada Admin", Role.ADMIN),
-    DemoUser("manager@example.com", "Max Manager", Role.MANAGER, ("Service Desk",)),
-    DemoUser("agent@example.com", "Alex Agent", Role.AGENT, ("Service Desk",)),
-    DemoUser("senior@example.com", "Sam Senior", Role.MANAGER, ("Senior Support",)),
-    DemoUser("vendor@example.com", "Vic Vendor", Role.AGENT, ("Vendor IT",)),
+    DemoUser("manager@example.com", "Max Manager", Role.MANAGER, ("Service Desk",), ("payments",)),
+    DemoUser(
+        "agent@example.com", "Alex Agent", Role.AGENT, ("Service Desk",), ("hardware", "printers")
+    ),
+    DemoUser("senior@example.com", "Sam Senior", Role.MANAGER, ("Senior Support",), ("network",)),
+    DemoUser("vendor@example.com", "Vic Vendor", Role.AGENT, ("Vendor IT",), ("network", "vpn")),
     DemoUser("requester@example.com", "Rita Requester", Role.REQUESTER),
     DemoUser("clinic@example.com", "Carl Clinic", Role.REQUESTER),
 )
@@ -58,14 +61,21 @@ async def load_demo(services: Services) -> dict[str, int]:
         users[spec.email] = user
         for team in spec.teams:
             await admin.set_membership(system, team_id=teams[team].id, user_id=user.id, member=True)
+        if spec.skills:
+            await admin.set_user_skills(system, user.id, list(spec.skills))
     desk = teams["Service Desk"].id
     general = await admin.save_category(system, name="General", team_id=desk, is_default=True)
     payment = await admin.save_category(
         system, name="Payment", team_id=desk, default_priority=Priority.P2
     )
-    await admin.save_category(system, name="Hardware", team_id=desk)
+    # Auto-assignment stays off: an admin turns it on (saveCategory autoAssign) to try it.
+    await admin.save_category(system, name="Hardware", team_id=desk, required_skill="hardware")
     network = await admin.save_category(
-        system, name="Network", team_id=desk, external_team_id=teams["Vendor IT"].id
+        system,
+        name="Network",
+        team_id=desk,
+        external_team_id=teams["Vendor IT"].id,
+        required_skill="network",
     )
     await admin.save_priority_rule(
         system,

@@ -14,7 +14,8 @@ from sets.domain.errors import Conflict, NotFound, ValidationFailed
 from sets.domain.priority import PriorityRuleSpec, choose_priority, parse_keywords
 from sets.domain.tickets import ticket_key
 from sets.models import Comment, Ticket, TicketEvent, User
-from sets.services import collaboration, notifications_triggers, sla
+from sets.services import assignment, collaboration, notifications_triggers, sla
+from sets.services.attachments import Received, attach
 from sets.services.uow import UnitOfWork
 
 MAX_ESCALATION_LEVEL = 3
@@ -54,6 +55,7 @@ class TicketService:
         description: str,
         category_id: int | None = None,
         urgency: Urgency | None = None,
+        attachments: Received | None = None,
     ) -> Ticket:
         title = validation.text(title, field="title", max_len=validation.TITLE_MAX)
         description = validation.text(
@@ -130,6 +132,8 @@ class TicketService:
                 },
             )
             await notifications_triggers.created(uow, ticket, event, actor)
+            await attach(uow, actor, ticket, attachments)  # staged files: rows, events
+            await assignment.auto_assign(uow, ticket)  # when its category or team asks for it
             await self._commit(uow)
             return ticket
 
@@ -411,6 +415,7 @@ class TicketService:
         body: str,
         internal: bool = False,
         parent_id: int | None = None,
+        attachments: Received | None = None,
     ) -> Comment:
         body = validation.text(body, field="body", max_len=validation.COMMENT_MAX)
         if actor.user_id is None:
@@ -464,5 +469,6 @@ class TicketService:
                 internal=internal,
             )
             await notifications_triggers.commented(uow, ticket, event, actor, comment)
+            await attach(uow, actor, ticket, attachments, comment=comment)
             await self._commit(uow)
             return comment

@@ -1,0 +1,2 @@
+"""Plain HTTP endpoints beside GraphQL (attachment downloads) and the guard in front of
+multipart GraphQL requests."""
