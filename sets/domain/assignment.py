@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sets.domain.enums import Role
+from sets.domain.enums import EventKind, Role
 from sets.domain.errors import ValidationFailed
 
 SKILL_MAX = 40
@@ -24,8 +24,7 @@ _SEPARATORS = re.compile(r"[\s_]+")
 # the system and take escalations; requesters never work tickets.
 ASSIGNABLE_ROLES = frozenset({Role.AGENT, Role.MANAGER})
 
-AUTO_ASSIGN_SKIPPED = "AUTO_ASSIGN_SKIPPED"
-"""Event kind (internal, actor null) for a ticket auto-assignment left in its team queue."""
+AUTO_ASSIGN_SKIPPED = EventKind.AUTO_ASSIGN_SKIPPED
 
 
 def skill(raw: str, *, field: str = "skills") -> str:

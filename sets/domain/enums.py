@@ -83,3 +83,4 @@ class EventKind(StrEnum):
     RATED = "RATED"
     KNOWLEDGE_CAPTURED = "KNOWLEDGE_CAPTURED"
     ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
+    AUTO_ASSIGN_SKIPPED = "AUTO_ASSIGN_SKIPPED"  # no one qualified: left in the team queue
