@@ -470,5 +470,16 @@ class TicketService:
             )
             await notifications_triggers.commented(uow, ticket, event, actor, comment)
             await attach(uow, actor, ticket, attachments, comment=comment)
+            if ticket.status is TicketStatus.PENDING and actor.user_id == ticket.requester_id:
+                # The answer the ticket waited for: back to work, SLA clock running again.
+                # The comment's own notice tells the assignee; no second one for the status.
+                self._set_status(
+                    uow,
+                    Actor.system(),
+                    ticket,
+                    TicketStatus.IN_PROGRESS,
+                    reason="the requester replied",
+                )
+                await sla.status_changed(uow.catalog, ticket, TicketStatus.PENDING, now)
             await self._commit(uow)
             return comment

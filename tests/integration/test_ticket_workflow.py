@@ -492,3 +492,34 @@ async def test_each_change_bumps_the_version_by_exactly_one(demo: Demo) -> None:
             expected_version=versions[-2],
         )
     assert (await demo.ticket(ticket.id)).version == versions[-1]
+
+
+async def test_a_requester_reply_resumes_a_pending_ticket(demo: Demo, clock: FixedClock) -> None:
+    tickets = demo.services.tickets
+    ticket = await tickets.create(demo.rita, title="VPN", description="Drops hourly.")
+    await tickets.assign(demo.agent, ticket.id, assignee_id=demo.agent.user_id)
+    await tickets.transition(demo.agent, ticket.id, TicketStatus.IN_PROGRESS)
+    await tickets.transition(demo.agent, ticket.id, TicketStatus.PENDING, reason="Which OS?")
+    # Staff writing (a note or a reply) does not end the wait; another requester cannot.
+    await tickets.add_comment(demo.agent, ticket.id, body="Asked again.", internal=True)
+    await tickets.add_comment(demo.agent, ticket.id, body="Any news?")
+    paused = await demo.ticket(ticket.id)
+    assert paused.status is TicketStatus.PENDING and paused.sla_stopped_since is not None
+    with raises_domain(ErrorCode.NOT_FOUND):
+        await tickets.add_comment(demo.carl, ticket.id, body="Me too.")
+
+    clock.advance(timedelta(minutes=20))
+    await tickets.add_comment(demo.rita, ticket.id, body="Windows 11.")
+    resumed = await demo.ticket(ticket.id)
+    assert resumed.status is TicketStatus.IN_PROGRESS
+    assert resumed.sla_stopped_since is None
+    assert resumed.sla_stopped_seconds >= 20 * 60
+    assert resumed.version == paused.version + 1
+    last = (await demo.events(ticket.id))[-1]
+    assert (last.kind, last.actor_id) == (EventKind.STATUS_CHANGED, None)
+    assert last.data == {"from": "PENDING", "to": "IN_PROGRESS", "reason": "the requester replied"}
+
+    # BLOCKED waits on a third party, not on the requester: a reply leaves it blocked.
+    await tickets.transition(demo.agent, ticket.id, TicketStatus.BLOCKED, reason="Vendor.")
+    await tickets.add_comment(demo.rita, ticket.id, body="Still dropping.")
+    assert (await demo.ticket(ticket.id)).status is TicketStatus.BLOCKED
