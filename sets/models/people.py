@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sets.domain.enums import Role
@@ -21,6 +30,8 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=1)
     password_hash: Mapped[str] = mapped_column(String(255))
     otp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The TOTP time step (unix time // 30) of the last code accepted: a code works once.
+    otp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sets.domain.enums import Role
@@ -15,6 +15,20 @@ class UserRepository:
 
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def claim_otp_step(self, user_id: int, step: int) -> bool:
+        """Record `step` as the user's last TOTP step unless it (or a later one) was used:
+        one conditional UPDATE, so two sign-ins racing with the same code cannot both win."""
+        result = await self.session.execute(
+            update(User)
+            .where(
+                User.id == user_id,
+                or_(User.otp_last_step.is_(None), User.otp_last_step < step),
+            )
+            .values(otp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get_many(self, ids: Sequence[int]) -> dict[int, User]:
         if not ids:

@@ -89,7 +89,11 @@ class AuthService:
                     "too many failed sign-ins: this account is locked for a few minutes",
                     field="email",
                 )
-            failure = self._check_credentials(user, password, otp, now)
+            failure, step = self._check_credentials(user, password, otp, now)
+            if failure is None and step is not None:
+                assert user is not None
+                if not await UserRepository(session).claim_otp_step(user.id, step):
+                    failure = Unauthenticated("this one-time code was already used", field="otp")
             if failure is not None:
                 if user is not None:
                     user.failed_logins, user.locked_until = throttle.after_failure(
@@ -107,19 +111,22 @@ class AuthService:
 
     def _check_credentials(
         self, user: User | None, password: str, otp: str | None, now: datetime
-    ) -> Unauthenticated | None:
+    ) -> tuple[Unauthenticated | None, int | None]:
+        """The failure, if any, and the TOTP time step the code matched (None without TOTP)."""
         # Same message whatever failed, so the answer does not reveal which emails exist.
         if not verify_password(user.password_hash if user else None, password):
-            return Unauthenticated("wrong email or password", field="password")
+            return Unauthenticated("wrong email or password", field="password"), None
         assert user is not None
         if not user.active:
-            return Unauthenticated("wrong email or password", field="password")
-        if user.otp_secret:
-            if not otp:
-                return Unauthenticated("a one-time code is required", field="otp")
-            if not pyotp.TOTP(user.otp_secret).verify(otp, for_time=now, valid_window=1):
-                return Unauthenticated("the one-time code is not valid", field="otp")
-        return None
+            return Unauthenticated("wrong email or password", field="password"), None
+        if not user.otp_secret:
+            return None, None
+        if not otp:
+            return Unauthenticated("a one-time code is required", field="otp"), None
+        step = _totp_step(user.otp_secret, otp.strip(), now)
+        if step is None:
+            return Unauthenticated("the one-time code is not valid", field="otp"), None
+        return None, step
 
     def _new_refresh(self, session: AsyncSession, user: User, *, family: str) -> str:
         token = secrets.token_urlsafe(32)
@@ -203,3 +210,13 @@ async def revoke_refresh_tokens(session: AsyncSession, user_id: int, clock: Cloc
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step (now, or one either side for clock drift) whose code is `code`."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None

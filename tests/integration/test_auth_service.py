@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import jwt
@@ -11,7 +12,7 @@ from sqlalchemy import update
 from sets.config import Settings
 from sets.domain.clock import FixedClock
 from sets.domain.enums import Role
-from sets.domain.errors import ErrorCode
+from sets.domain.errors import DomainError, ErrorCode
 from sets.models import User
 from sets.services.auth import ALGORITHM, TokenPair
 from sets.services.container import Services
@@ -216,12 +217,33 @@ async def test_totp_is_required_once_enrolled(demo: Demo, clock: FixedClock) -> 
     with raises_domain(ErrorCode.UNAUTHENTICATED, "password"):
         await auth.login(AGENT, "wrong-password", otp=code)
 
+    # The previous 30-second step is still accepted (clock drift) ...
+    await auth.login(AGENT, PASSWORD, otp=totp.at(now - timedelta(seconds=30)))
     pair = await auth.login(AGENT, PASSWORD, otp=code)
     assert (await auth.authenticate(pair.access_token)).user.id == demo.agent.user_id
-    # The previous 30-second step is still accepted (clock drift).
-    await auth.login(AGENT, PASSWORD, otp=totp.at(now - timedelta(seconds=30)))
+    # ... but each code works once, and after it none from an earlier step.
+    with raises_domain(ErrorCode.UNAUTHENTICATED, "otp"):
+        await auth.login(AGENT, PASSWORD, otp=code)
+    with raises_domain(ErrorCode.UNAUTHENTICATED, "otp"):
+        await auth.login(AGENT, PASSWORD, otp=totp.at(now - timedelta(seconds=30)))
+    # The next step's code is new, so it works (wrong codes before it did not lock: 4 < 5).
+    clock.advance(timedelta(seconds=30))
+    await auth.login(AGENT, PASSWORD, otp=totp.at(clock.now()))
     # Users without TOTP are unaffected.
     await auth.login("manager@example.com", PASSWORD)
+
+
+async def test_two_sign_ins_racing_with_one_code_let_only_one_in(
+    demo: Demo, clock: FixedClock
+) -> None:
+    auth = demo.services.auth
+    code = pyotp.TOTP(await _enrol_totp(demo.services, AGENT)).at(clock.now())
+    results = await asyncio.gather(
+        *(auth.login(AGENT, PASSWORD, otp=code) for _ in range(2)), return_exceptions=True
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1, results
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert isinstance(refused[0], DomainError) and refused[0].field == "otp"
 
 
 async def test_nul_in_login_email_is_refused_not_a_crash(demo: Demo) -> None:
