@@ -4,9 +4,7 @@ limits, visibility and the transaction live in sets.services.attachments."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -20,47 +18,33 @@ from sets.models import Ticket as TicketRow
 from sets.schema.context import Info
 from sets.schema.errors import UserError
 from sets.schema.ids import ticket_pk, to_global_id
+from sets.schema.loaders import by_key
 from sets.schema.tickets import attempt, optional_pk
 from sets.schema.types import Comment, Node, Ticket, User
 from sets.schema.uploads import incoming
 from sets.services.attachments import AttachmentService
 
 
-def _loader(
-    fetch: Callable[[Sequence[int]], Awaitable[dict[int, Any]]], default: Callable[[], Any]
-) -> DataLoader[int, Any]:
-    async def load(keys: list[int]) -> list[Any]:
-        found = await fetch(keys)
-        return [found.get(k, default()) for k in keys]
-
-    return DataLoader(load_fn=load)
-
-
 class AttachmentLoaders:
     """One statement per kind for a whole response (a ticket page, a comment list)."""
 
     def __init__(self, service: AttachmentService, actor: Actor) -> None:
-        self.of_tickets: DataLoader[int, list[AttachmentRow]] = _loader(
+        self.of_tickets: DataLoader[int, list[AttachmentRow]] = by_key(
             lambda ids: service.for_tickets(actor, ids), list
         )
-        self.of_comments: DataLoader[int, list[AttachmentRow]] = _loader(
+        self.of_comments: DataLoader[int, list[AttachmentRow]] = by_key(
             lambda ids: service.for_comments(actor, ids), list
         )
-        self.comments: DataLoader[int, CommentRow | None] = _loader(
+        self.comments: DataLoader[int, CommentRow | None] = by_key(
             lambda ids: service.comments(actor, ids), lambda: None
         )
 
 
 def attachment_loaders(info: Info) -> AttachmentLoaders:
-    loaders = info.context.loaders
-    found = loaders.extra.get("attachments")
-    if found is None:
-        actor = info.context.known_actor
-        assert actor is not None  # the ticket or comment above was loaded for this caller
-        found = AttachmentLoaders(info.context.services.attachments, actor)
-        loaders.extra["attachments"] = found
-    assert isinstance(found, AttachmentLoaders)
-    return found
+    service = info.context.services.attachments
+    return info.context.loaders.feature(
+        "attachments", lambda actor: AttachmentLoaders(service, actor)
+    )
 
 
 @strawberry.type(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
@@ -14,9 +14,10 @@ from sets.services.queries import ReadService
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 
-def _by_key(
+def by_key(
     fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]], default: Callable[[], Any] = lambda: None
 ) -> DataLoader[K, Any]:
     async def load(keys: list[K]) -> list[Any]:
@@ -44,24 +45,30 @@ class Loaders:
     def __init__(self, reads: ReadService, actor: Actor) -> None:
         self._reads = reads
         self._actor = actor
-        self.users: DataLoader[int, User | None] = _by_key(reads.users_by_id)
-        self.teams: DataLoader[int, Team | None] = _by_key(reads.teams_by_id)
-        self.categories: DataLoader[int, Category | None] = _by_key(reads.categories_by_id)
-        self.team_ids_of_user: DataLoader[int, list[int]] = _by_key(reads.teams_of_users, list)
-        self.member_ids: DataLoader[int, list[int]] = _by_key(reads.team_members, list)
-        self.tickets: DataLoader[int, Ticket | None] = _by_key(
+        self.users: DataLoader[int, User | None] = by_key(reads.users_by_id)
+        self.teams: DataLoader[int, Team | None] = by_key(reads.teams_by_id)
+        self.categories: DataLoader[int, Category | None] = by_key(reads.categories_by_id)
+        self.team_ids_of_user: DataLoader[int, list[int]] = by_key(reads.teams_of_users, list)
+        self.member_ids: DataLoader[int, list[int]] = by_key(reads.team_members, list)
+        self.tickets: DataLoader[int, Ticket | None] = by_key(
             lambda ids: reads.tickets_by_id(actor, ids)
         )
-        self.event_counts: DataLoader[int, int] = _by_key(
+        self.event_counts: DataLoader[int, int] = by_key(
             lambda ids: reads.count_events(actor, ids), int
         )
-        self.comment_counts: DataLoader[int, int] = _by_key(
+        self.comment_counts: DataLoader[int, int] = by_key(
             lambda ids: reads.count_comments(actor, ids), int
         )
         self._events: dict[EventWindow, DataLoader[int, list[TicketEvent]]] = {}
         self._comments: dict[CommentWindow, DataLoader[int, list[Comment]]] = {}
-        # Loaders of feature modules (e.g. sets.schema.collaboration_loaders), per request.
-        self.extra: dict[str, Any] = {}
+        self._features: dict[str, Any] = {}
+
+    def feature(self, name: str, make: Callable[[Actor], T]) -> T:
+        """A feature module's own loaders (collaboration, attachments, skills), made on first
+        use and kept for the rest of the request like the loaders above."""
+        if name not in self._features:
+            self._features[name] = make(self._actor)
+        return cast(T, self._features[name])
 
     def events(self, window: EventWindow) -> DataLoader[int, list[TicketEvent]]:
         """One loader per window, so tickets asking for the same page share a statement."""
@@ -77,7 +84,7 @@ class Loaders:
                     newest_first=window.newest_first,
                 )
 
-            self._events[window] = _by_key(fetch, list)
+            self._events[window] = by_key(fetch, list)
         return self._events[window]
 
     def comments(self, window: CommentWindow) -> DataLoader[int, list[Comment]]:
@@ -88,5 +95,5 @@ class Loaders:
                     self._actor, ids, after_id=window.after_id, limit=window.limit
                 )
 
-            self._comments[window] = _by_key(fetch, list)
+            self._comments[window] = by_key(fetch, list)
         return self._comments[window]
