@@ -46,6 +46,12 @@ class UserRepository:
             return None
         return await self.session.scalar(select(User).where(User.username == username.lower()))
 
+    async def by_usernames(self, names: Sequence[str]) -> dict[str, User]:
+        if not names:
+            return {}
+        rows = await self.session.scalars(select(User).where(User.username.in_(set(names))))
+        return {u.username: u for u in rows}
+
     async def with_teams(self, user_id: int) -> tuple[User, list[tuple[int, bool]]] | None:
         """The user and their (team id, external) pairs, in one statement."""
         rows = (

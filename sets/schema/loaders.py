@@ -46,6 +46,7 @@ class Loaders:
         self._reads = reads
         self._actor = actor
         self.users: DataLoader[int, User | None] = by_key(reads.users_by_id)
+        self.users_by_name: DataLoader[str, User | None] = by_key(reads.users_by_username)
         self.teams: DataLoader[int, Team | None] = by_key(reads.teams_by_id)
         self.categories: DataLoader[int, Category | None] = by_key(reads.categories_by_id)
         self.team_ids_of_user: DataLoader[int, list[int]] = by_key(reads.teams_of_users, list)

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from sets.domain import permissions, workflow
 from sets.domain.enums import Priority, Role, TicketStatus, Urgency
+from sets.domain.notifications import mentioned_usernames
 from sets.domain.priority import parse_keywords
 from sets.domain.tickets import ticket_key
 from sets.models import Category as CategoryRow
@@ -512,6 +513,15 @@ class Comment(Node):
     @strawberry.field
     async def author(self, info: Info) -> User | None:
         return await _user(info, self.author_pk)
+
+    @strawberry.field(
+        description="The users its `@username` mentions name, in order of first mention "
+        "(names that match nobody are left out)."
+    )
+    async def mentions(self, info: Info) -> list[User]:
+        names = mentioned_usernames(self.body)
+        rows = await info.context.loaders.users_by_name.load_many(names)
+        return [User.from_row(r) for r in rows if r is not None]
 
     @strawberry.field(description="Files attached to this comment, oldest first.")
     async def attachments(self, info: Info) -> list[Annotated[Attachment, strawberry.lazy(_FILES)]]:

@@ -129,6 +129,10 @@ class ReadService:
         async with self._sessions() as session:
             return await UserRepository(session).get_many(ids)
 
+    async def users_by_username(self, names: Sequence[str]) -> dict[str, User]:
+        async with self._sessions() as session:
+            return await UserRepository(session).by_usernames(names)
+
     async def teams_by_id(self, ids: Sequence[int]) -> dict[int, Team]:
         async with self._sessions() as session:
             return await TeamRepository(session).get_many(ids)
