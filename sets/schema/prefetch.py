@@ -1,7 +1,9 @@
 """Look-ahead for ticket lists: what the query selects under `edges.node` / `nodes` is loaded
 for the whole page before resolution (one statement per kind, as the DataLoaders would), and
-handed to the tickets, so their relation fields resolve synchronously. graphql-core pays a task
-and a gather for every async field; on a 50-ticket dashboard that was most of the time."""
+handed to the tickets as GraphQL objects (one per row, shared), so their relation fields
+resolve synchronously, or are not called at all (sets.schema.execution's `ahead`). graphql-core
+pays a task and a gather for every async field; on a 50-ticket dashboard that was most of the
+time. Event actors are loaded with the users when the events' nodes select `actor`."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sets.domain.errors import DomainError
 from sets.schema.context import Info
 from sets.schema.loaders import EventWindow
 from sets.schema.pagination import event_window
+from sets.schema.types import Category, Team, User
 
 RELATIONS = ("requester", "assignee", "category", "team", "events")
 
@@ -73,10 +76,7 @@ async def prefetch_tickets(info: Info, tickets: Sequence[Any]) -> None:
     loaders = info.context.loaders
     rows = [t.row for t in tickets]
     window = _event_window(fields) if "events" in names else None
-    event_fields = [f for f in fields if f.name == "events"]
-    event_nodes = _children(_children(event_fields, "edges"), "node") + _children(
-        event_fields, "nodes"
-    )
+    event_nodes = [n for f in fields if f.name == "events" for n in node_fields(f)]
     want_actors = window is not None and any(f.name == "actor" for f in event_nodes)
 
     async def nothing() -> list[Any]:
@@ -100,14 +100,15 @@ async def prefetch_tickets(info: Info, tickets: Sequence[Any]) -> None:
     if want_actors:
         user_ids |= {e.actor_id for page in events for e in page if e.actor_id is not None}
     users = await loaders.users.load_many(sorted(user_ids)) if user_ids else []
-    by_user = {u.id: u for u in users if u is not None}
-    by_category = {c.id: c for c in categories if c is not None}
-    by_team = {t.id: t for t in teams if t is not None}
+    # One GraphQL object per row, shared by every ticket (and event) that refers to it.
+    by_user = {u.id: User.from_row(u) for u in users if u is not None}
+    by_category = {c.id: Category.from_row(c) for c in categories if c is not None}
+    by_team = {t.id: Team.from_row(t) for t in teams if t is not None}
     for index, ticket in enumerate(tickets):
         row = ticket.row
         found: dict[Any, Any] = {}
-        if "requester" in names:
-            found["requester"] = by_user.get(row.requester_id)
+        if "requester" in names and row.requester_id in by_user:
+            found["requester"] = by_user[row.requester_id]
         if "assignee" in names:
             found["assignee"] = by_user.get(row.assignee_id) if row.assignee_id else None
         if "category" in names:

@@ -23,6 +23,7 @@ from sets.models import Ticket as TicketRow
 from sets.models import TicketEvent as EventRow
 from sets.models import User as UserRow
 from sets.schema.context import Info
+from sets.schema.execution import ahead, computed
 from sets.schema.ids import encode_cursor, to_global_id
 from sets.schema.loaders import CommentWindow, EventWindow
 from sets.schema.pagination import comment_after, event_window, page_size
@@ -276,34 +277,34 @@ class Ticket(Node):
             ),
         )
 
-    # Relation fields are sync: a prefetched value is returned as is; otherwise the returned
-    # coroutine (a DataLoader call) is awaited by graphql-core.
-    def _ahead(self, key: str, convert: Any, load: Any) -> Any:
-        """The prefetched row, converted (or None), else the loader's coroutine."""
+    # Relation fields are sync: a value loaded ahead (sets.schema.prefetch: already a GraphQL
+    # object, or None) is returned as is, and the executor may take it without calling the
+    # resolver (`ahead`); otherwise the returned coroutine (a DataLoader call) is awaited.
+    def _ahead(self, key: str, load: Any) -> Any:
+        """The value loaded ahead, else the loader's coroutine."""
         if key in self.prefetched:
-            found = self.prefetched[key]
-            return convert(found) if found else None
+            return self.prefetched[key]
         return load()
 
     @strawberry.field
+    @ahead("requester")
     def requester(self, info: Info) -> User:
-        if "requester" in self.prefetched:
-            return User.from_row(self.prefetched["requester"])
-        return _required_user(info, self.row.requester_id)  # type: ignore[return-value]
+        return self._ahead("requester", lambda: _required_user(info, self.row.requester_id))  # type: ignore[no-any-return]
 
     @strawberry.field
+    @ahead("assignee")
     def assignee(self, info: Info) -> User | None:
-        return self._ahead("assignee", User.from_row, lambda: _user(info, self.row.assignee_id))  # type: ignore[return-value]
+        return self._ahead("assignee", lambda: _user(info, self.row.assignee_id))  # type: ignore[no-any-return]
 
     @strawberry.field
+    @ahead("team")
     def team(self, info: Info) -> Team | None:
-        return self._ahead("team", Team.from_row, lambda: _team(info, self.row.team_id))  # type: ignore[return-value]
+        return self._ahead("team", lambda: _team(info, self.row.team_id))  # type: ignore[no-any-return]
 
     @strawberry.field
+    @ahead("category")
     def category(self, info: Info) -> Category | None:
-        return self._ahead(
-            "category", Category.from_row, lambda: _category(info, self.row.category_id)
-        )  # type: ignore[return-value]
+        return self._ahead("category", lambda: _category(info, self.row.category_id))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Statuses the caller may move this ticket to now.")
     def allowed_transitions(self, info: Info) -> list[TicketStatus]:
@@ -398,7 +399,7 @@ def _event_page(
     window: EventWindow,
     after: str | None,
     before: str | None,
-    actors: dict[int, UserRow] | None,
+    actors: dict[int, User] | None,
 ) -> TicketEventConnection:
     size = window.limit - 1
     more = len(rows) > size
@@ -410,18 +411,32 @@ def _event_page(
         rows = rows[:size]
         has_next, has_previous = more, after is not None
     nodes = [TicketEvent.from_row(r, actors) for r in rows]
-    edges = [TicketEventEdge(cursor=n.cursor, node=n) for n in nodes]
     return TicketEventConnection(
-        edges=edges,
+        edges=[TicketEventEdge(node=n) for n in nodes],
         nodes=nodes,
         page_info=PageInfo(
             has_next_page=has_next,
             has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=event_cursor(rows[0]) if rows else None,
+            end_cursor=event_cursor(rows[-1]) if rows else None,
         ),
         ticket_pk=ticket_pk,
     )
+
+
+@computed
+def _event_id(self: TicketEvent) -> strawberry.ID:
+    return strawberry.ID(to_global_id("TicketEvent", self.row.id))
+
+
+@computed
+def _event_cursor(self: TicketEvent) -> str:
+    return event_cursor(self.row)
+
+
+@computed
+def _edge_cursor(self: TicketEventEdge) -> str:
+    return event_cursor(self.node.row)
 
 
 def event_cursor(row: EventRow) -> str:
@@ -431,13 +446,15 @@ def event_cursor(row: EventRow) -> str:
 
 @strawberry.type(description="One entry of a ticket's append-only, hash-chained audit trail.")
 class TicketEvent(Node):
-    id: strawberry.ID
+    # `id` and `cursor` are computed when asked for (most lists do not select them).
+    id: strawberry.ID = strawberry.field(resolver=_event_id)
+    row: strawberry.Private[EventRow]
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
-    # The actor's row when loaded ahead with the page; `actors` was None otherwise.
-    actors: strawberry.Private[dict[int, UserRow] | None]
-    cursor: str
+    # {"actor": User or None} when loaded ahead with the page; empty otherwise.
+    prefetched: strawberry.Private[dict[str, Any]]
+    cursor: str = strawberry.field(resolver=_event_cursor)
     seq: int
     kind: str
     internal: bool
@@ -449,15 +466,18 @@ class TicketEvent(Node):
     to_value: str | None = strawberry.field(name="to", description="The value after.")
 
     @classmethod
-    def from_row(cls, row: EventRow, actors: dict[int, UserRow] | None = None) -> TicketEvent:
+    def from_row(cls, row: EventRow, actors: dict[int, User] | None = None) -> TicketEvent:
+        """`actors`: the users loaded ahead, by id (None: the actor field loads its own)."""
         data: dict[str, Any] = row.data or {}
+        actor_pk = row.actor_id
         return cls(
-            id=strawberry.ID(to_global_id("TicketEvent", row.id)),
+            row=row,
             pk=row.id,
             ticket_pk=row.ticket_id,
-            actor_pk=row.actor_id,
-            actors=actors,
-            cursor=event_cursor(row),
+            actor_pk=actor_pk,
+            prefetched={}
+            if actors is None
+            else {"actor": actors.get(actor_pk) if actor_pk else None},
             seq=row.seq,
             kind=row.kind,
             internal=row.internal,
@@ -468,10 +488,10 @@ class TicketEvent(Node):
         )
 
     @strawberry.field(description="Who did it; null for the system (SLA sweeps, automation).")
+    @ahead("actor")
     def actor(self, info: Info) -> User | None:
-        if self.actors is not None:
-            found = self.actors.get(self.actor_pk) if self.actor_pk else None
-            return User.from_row(found) if found else None
+        if "actor" in self.prefetched:
+            return self.prefetched["actor"]  # type: ignore[no-any-return]
         return _user(info, self.actor_pk)  # type: ignore[return-value]
 
     @strawberry.field
@@ -535,7 +555,7 @@ class Comment(Node):
 
 @strawberry.type
 class TicketEventEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: TicketEvent
 
 

@@ -3,6 +3,7 @@ shape: fragments, aliases with different event pages, and single tickets."""
 
 from __future__ import annotations
 
+from sets.services.container import Services
 from tests.api.conftest import Api
 
 PAGE = """
@@ -47,3 +48,25 @@ async def test_a_bad_page_size_under_a_list_is_still_a_coded_error(api: Api) -> 
         token=token,
     )
     assert {e["extensions"]["code"] for e in body["errors"]} == {"VALIDATION"}
+
+
+async def test_event_actors_are_loaded_with_the_page(api: Api, services: Services) -> None:
+    from tests.api.test_statement_counts import counting
+
+    token = await api.login("manager@example.com")
+    page = (
+        "query {{ tickets(first: 10) {{ nodes {{ requester {{ name }} "
+        "events(last: 3) {{ {} }} }} }} }}"
+    )
+    counts = {}
+    for shape, selection in (
+        ("kinds", "nodes { kind }"),
+        ("actors", "nodes { kind actor { name } }"),
+        ("edge actors", "edges { node { actor { name } } }"),
+    ):
+        with counting(services) as statements:
+            data = await api.data(page.format(selection), token=token)
+        assert data["tickets"]["nodes"]
+        counts[shape] = len(statements)
+    # The actors come with the users statement the requesters need anyway.
+    assert counts["kinds"] == counts["actors"] == counts["edge actors"], counts
