@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -208,20 +219,15 @@ class TicketRepository:
         """Up to `limit` events per ticket for many tickets in one statement."""
         if not ticket_ids:
             return {}
-        order = TicketEvent.seq.desc() if newest_first else TicketEvent.seq
-        rank = func.row_number().over(partition_by=TicketEvent.ticket_id, order_by=order)
-        clauses: list[ColumnElement[bool]] = [TicketEvent.ticket_id.in_(set(ticket_ids))]
-        if not include_internal:
-            clauses.append(TicketEvent.internal == false())
-        if after_seq is not None:
-            clauses.append(TicketEvent.seq > after_seq)
-        if before_seq is not None:
-            clauses.append(TicketEvent.seq < before_seq)
-        ranked = select(TicketEvent, rank.label("rank")).where(*clauses).subquery()
-        event = aliased(TicketEvent, ranked)
-        rows = await self.session.scalars(
-            select(event).where(ranked.c.rank <= limit).order_by(event.ticket_id, event.seq)
+        statement = _events_statement(
+            include_internal, after_seq is not None, before_seq is not None, newest_first
         )
+        params: dict[str, Any] = {"ids": sorted(set(ticket_ids)), "limit": limit}
+        if after_seq is not None:
+            params["after_seq"] = after_seq
+        if before_seq is not None:
+            params["before_seq"] = before_seq
+        rows = await self.session.scalars(statement, params)
         found: dict[int, list[TicketEvent]] = {tid: [] for tid in ticket_ids}
         for row in rows:
             found[row.ticket_id].append(row)
@@ -381,3 +387,29 @@ class EventQuery:
             (ticket.status, self.statuses),
         ]
         return all(not values or value in values for value, values in pairs)
+
+
+@functools.cache
+def _events_statement(
+    include_internal: bool, after: bool, before: bool, newest_first: bool
+) -> Select[TicketEvent]:
+    """The windowed events query, built once per shape (values are bound parameters):
+    building the ranked subquery and its alias took longer than running it."""
+    order = TicketEvent.seq.desc() if newest_first else TicketEvent.seq
+    rank = func.row_number().over(partition_by=TicketEvent.ticket_id, order_by=order)
+    clauses: list[ColumnElement[bool]] = [
+        TicketEvent.ticket_id.in_(bindparam("ids", expanding=True))
+    ]
+    if not include_internal:
+        clauses.append(TicketEvent.internal == false())
+    if after:
+        clauses.append(TicketEvent.seq > bindparam("after_seq"))
+    if before:
+        clauses.append(TicketEvent.seq < bindparam("before_seq"))
+    ranked = select(TicketEvent, rank.label("rank")).where(*clauses).subquery()
+    event = aliased(TicketEvent, ranked)
+    return (
+        select(event)
+        .where(ranked.c.rank <= bindparam("limit"))
+        .order_by(event.ticket_id, event.seq)
+    )
