@@ -3,6 +3,7 @@ JSON under bench/results/. Targets (SPEC, issue 8) are reported against, not ass
 
     python -m bench.run [--quick] [--backends sqlite,postgresql] [--tickets N]
         [--sweep-sqlite N] [--sweep-postgresql N] [--fanout 1000,5000]
+        [--fanout-events 1] [--only fanout,…]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.wsclient import open_socket
 from sets.config import Settings
 from sets.db.migrate import upgrade
 from sets.services.bulk import load_tickets, print_progress
@@ -300,49 +302,117 @@ async def bench_search(backend: str, server: Server, quick: bool) -> list[Row]:
     return [Row(backend, "search c=4", figures)]
 
 
-async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
-    from websockets.asyncio.client import connect
-
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-        admin = await login(client, "admin@example.com")
-        rita = await login(client, "requester@example.com")
+async def bench_fanout(
+    backend: str,
+    server: Server,
+    subscribers: int,
+    *,
+    events: int = 1,
+    client: str = "lean",
+    before_publish: Callable[[], Awaitable[None]] | None = None,
+    after_receipt: Callable[[], Awaitable[None]] | None = None,
+) -> Row:
+    """`subscribers` websockets on one server process, each subscribed to `ticketEvents`;
+    then `events` tickets are created one after the other (each once every subscriber has
+    received the previous one) and every receipt is timed from the event's `createdAt` to
+    the moment its frame reached the client process. `client`: "lean" (bench/wsclient.py,
+    cheap per message, so the figures are the server's) or "websockets" (the library; at
+    5 000 subscribers it measures mostly its own per-message cost)."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        admin = await login(http, "admin@example.com")
+        rita = await login(http, "requester@example.com")
     ws_url = server.url.replace("http", "ws", 1) + "/graphql"
     rss_before = server.rss_kib()
     received: list[float] = []
     failures: list[str] = []
+    connect_times: list[float] = []
     ready = 0
     all_ready = asyncio.Event()
     done = asyncio.Event()
+    round_done = asyncio.Event()
+    counts = [0] * events
 
-    async def subscriber() -> None:
+    def receipt(arrived: float, message: dict[str, Any]) -> bool:
+        """Time a `next` carrying a CREATED event (True), ignore any other event (False)."""
+        event = message["payload"]["data"]["ticketEvents"]
+        if event["kind"] != "CREATED":
+            return False
+        received.append(arrived - datetime.fromisoformat(event["createdAt"]).timestamp())
+        return True
+
+    def count(got: int) -> None:
+        counts[got] += 1
+        if counts[got] == subscribers:
+            round_done.set()
+
+    def subscribed() -> None:
         nonlocal ready
+        ready += 1
+        if ready == subscribers:
+            all_ready.set()
+
+    async def lean_subscriber() -> None:
+        started = time.perf_counter()
+        ws = await open_socket(ws_url)
+        try:
+            ws.send({"type": "connection_init", "payload": {"token": admin}})
+            await ws.recv()
+            connect_times.append(time.perf_counter() - started)
+            finished = asyncio.get_running_loop().create_future()
+            got = 0
+
+            def on_message(arrived: float, message: dict[str, Any]) -> None:
+                nonlocal got
+                if message.get("type") in ("error", "complete"):
+                    failures.append(str(message)[:200])
+                    finished.done() or finished.set_result(None)
+                elif message.get("type") == "next" and receipt(arrived, message):
+                    count(got)
+                    got += 1
+                    if got == events and not finished.done():
+                        finished.set_result(None)
+
+            ws.on_message = on_message
+            ws.send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+            subscribed()
+            await asyncio.wait([finished, ws.closed], return_when=asyncio.FIRST_COMPLETED)
+            if not finished.done():
+                failures.append(f"closed: {ws.closed.result()}")
+        finally:
+            ws.close()
+
+    async def websockets_subscriber() -> None:
+        from websockets.asyncio.client import connect
+
+        started = time.perf_counter()
         async with connect(
             ws_url,
-            subprotocols=["graphql-transport-ws"],
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
             open_timeout=60,
-            max_queue=64,  # type: ignore[list-item]
+            max_queue=64,
         ) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {"token": admin}}))
             await ws.recv()
+            connect_times.append(time.perf_counter() - started)
             await ws.send(
                 json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
             )
-            ready += 1
-            if ready == subscribers:
-                all_ready.set()
+            subscribed()
+            got = 0
             while not done.is_set():
                 message = json.loads(await ws.recv())
                 if message.get("type") in ("error", "complete"):
                     failures.append(str(message)[:200])
                     return
-                if message.get("type") == "next":
-                    event = message["payload"]["data"]["ticketEvents"]
-                    if event["kind"] == "CREATED":
-                        sent = datetime.fromisoformat(event["createdAt"])
-                        received.append((datetime.now(UTC) - sent).total_seconds())
+                if message.get("type") == "next" and receipt(time.time(), message):
+                    count(got)
+                    got += 1
+                    if got == events:
                         return
 
+    subscriber = lean_subscriber if client == "lean" else websockets_subscriber
     tasks = []
+    connect_started = time.perf_counter()
     for start in range(0, subscribers, 250):  # open in waves: the server accepts at its pace
         tasks += [asyncio.create_task(subscriber()) for _ in range(min(250, subscribers - start))]
         await asyncio.sleep(0.2)
@@ -356,15 +426,26 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
         return Row(
             backend, f"fan-out {subscribers} subscribers", {"connected": ready, "error": "timeout"}
         )
+    connect_all = time.perf_counter() - connect_started
     await asyncio.sleep(1)
     rss_after = server.rss_kib()
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-        variables = {"i": {"title": "Fan-out", "description": "One event to everyone."}}
-        await client.post(
-            "/graphql",
-            json={"query": CREATE, "variables": variables},
-            headers={"Authorization": f"Bearer {rita}"},
-        )
+    if before_publish is not None:
+        await before_publish()
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        for n in range(events):
+            round_done.clear()
+            variables = {"i": {"title": f"Fan-out {n}", "description": "One event to everyone."}}
+            await http.post(
+                "/graphql",
+                json={"query": CREATE, "variables": variables},
+                headers={"Authorization": f"Bearer {rita}"},
+            )
+            if n + 1 < events:
+                try:
+                    await asyncio.wait_for(round_done.wait(), timeout=120)
+                except TimeoutError:
+                    break
+                await asyncio.sleep(0.5)
     try:
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=120)
     except TimeoutError:
@@ -374,16 +455,21 @@ async def bench_fanout(backend: str, server: Server, subscribers: int) -> Row:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    if after_receipt is not None:
+        await after_receipt()
     return Row(
         backend,
-        f"fan-out {subscribers} subscribers",
+        f"fan-out {subscribers} subscribers" + (f", {events} events" if events > 1 else ""),
         {
+            "client": client,
             "received": len(received),
             "failed": len(failures),
             "p50_ms": round(pct(received, 0.5) * 1000, 1),
             "p99_ms": round(pct(received, 0.99) * 1000, 1),
-            "max_ms": round(max(received) * 1000, 1),
+            "max_ms": round(max(received, default=float("nan")) * 1000, 1),
             "kib_per_subscriber": round((rss_after - rss_before) / subscribers, 1),
+            "connect_all_s": round(connect_all, 1),
+            "connect_p99_ms": round(pct(connect_times, 0.99) * 1000, 1),
         },
     )
 
@@ -467,7 +553,17 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
                     # A fresh server per size: connections of the last run are not counted.
                     server.stop()
                     server = start_server(url, workdir, redis=True)
-                    rows += report([await bench_fanout(backend, server, n)])
+                    rows += report(
+                        [
+                            await bench_fanout(
+                                backend,
+                                server,
+                                n,
+                                events=args.fanout_events,
+                                client=args.fanout_client,
+                            )
+                        ]
+                    )
         finally:
             server.stop()
         if wanted("sweep"):
@@ -514,6 +610,15 @@ def main() -> None:
     parser.add_argument("--sweep-sqlite", type=int, default=None)
     parser.add_argument("--sweep-postgresql", type=int, default=None)
     parser.add_argument("--fanout", default=None)
+    parser.add_argument(
+        "--fanout-events", type=int, default=1, help="events timed per fan-out size"
+    )
+    parser.add_argument(
+        "--fanout-client",
+        default="lean",
+        choices=["lean", "websockets"],
+        help="the subscribers' websocket client (see bench_fanout)",
+    )
     parser.add_argument(
         "--only", default="", help="comma list of: dashboard,search,create,fanout,sweep"
     )

@@ -98,20 +98,25 @@ async def live_feed(
     """Rows after id `after` (or, without it, from now on), then every new one, in order.
 
     `accept` pre-filters bus messages (each has an "id") without touching the database.
-    `guard` runs before each wait and each delivery: it raises to end the feed (an expired
-    token) and returns how long the next wait may last. Raises SubscriptionClosed if the bus
-    drops the subscriber (slow consumer)."""
+    `guard` runs after each wait, before anything is read or delivered: it raises to end the
+    feed (an expired token) and returns how long the next wait may last. Raises
+    SubscriptionClosed if the bus drops the subscriber (slow consumer)."""
     async with bus.subscribe(topic) as subscription:
         subscription.accept = accept
         if on_subscribed is not None:
             on_subscribed(subscription)
-        seen = SeenIds(after if after is not None else await source.latest_id(), grace=grace)
+        # Without a cursor: from the newest id the bus knows of (one shared read per process).
+        floor = after if after is not None else await bus.latest_id(topic, source.latest_id)
+        seen = SeenIds(floor, grace=grace)
         if after is not None:
             async for row in _catch_up(source, seen, page, guard):
                 yield row
+        wait = await guard() if guard is not None else None
         while True:
-            wait = await guard() if guard is not None else None
             delivery = await subscription.next(within=wait, max_items=page)
+            # Before anything is read or delivered, and timing the next wait: still allowed?
+            if guard is not None:
+                wait = await guard()
             if delivery is None:
                 continue
             if delivery.resync:
@@ -128,8 +133,6 @@ async def live_feed(
             )
             if not wanted:
                 continue
-            if guard is not None:
-                await guard()
             rows = await source.by_ids(wanted)
             # Handled, whether or not the caller may see them: a resync must agree with this.
             for pk in wanted:

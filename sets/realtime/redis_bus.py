@@ -15,6 +15,7 @@ import logging
 import os
 import random
 from collections import deque
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -23,7 +24,7 @@ import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from sets.realtime.bus import DEFAULT_QUEUE_SIZE, LocalHub, Subscription
+from sets.realtime.bus import DEFAULT_QUEUE_SIZE, Gate, LocalHub, Subscription
 
 log = logging.getLogger("sets.realtime")
 
@@ -44,6 +45,7 @@ class RedisBus:
         self.url = url
         self.prefix = prefix
         self.hub = LocalHub(queue_size)
+        self.hub.listening = False  # until the pub/sub connection is up
         # Names the pub/sub connection in CLIENT LIST, so operators (and tests) can find it.
         self.client_name = f"sets-bus:{prefix}:{os.getpid()}"
         self._backoff = backoff
@@ -109,6 +111,12 @@ class RedisBus:
     def subscriber_count(self, topic: str | None = None) -> int:
         return self.hub.subscriber_count(topic)
 
+    async def latest_id(self, topic: str, read: Callable[[], Awaitable[int]]) -> int:
+        return await self.hub.latest_id(topic, read)
+
+    def gate(self, topic: str, prepare: Gate) -> None:
+        self.hub.gate(topic, prepare)
+
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
@@ -129,6 +137,7 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
         self._connected.clear()
+        self._lost()
         self.hub.close_all("the server is shutting down")
         if self._client is not None:
             await self._client.aclose()
@@ -146,6 +155,9 @@ class RedisBus:
             try:
                 await pubsub.psubscribe(self.prefix + "*")
                 self._connected.set()
+                # From here on every message reaches the hub: its id floors start afresh.
+                self.hub.forget_latest()
+                self.hub.listening = True
                 if lost:
                     self.reconnects += 1
                     log.info("redis bus reconnected; subscribers resync from the database")
@@ -159,11 +171,13 @@ class RedisBus:
                 raise
             except (RedisError, OSError) as exc:
                 self._connected.clear()
+                self._lost()
                 lost = True
                 log.warning("redis bus connection lost (%s); retrying in %.2fs", exc, delay)
             except Exception:
                 # Never let the listener die: subscribers would wait forever.
                 self._connected.clear()
+                self._lost()
                 lost = True
                 log.exception("redis bus listener failed; restarting in %.2fs", delay)
             finally:
@@ -171,6 +185,10 @@ class RedisBus:
                     await pubsub.aclose()
             await asyncio.sleep(delay * (0.5 + random.random() / 2))
             delay = min(cap, delay * 2)
+
+    def _lost(self) -> None:
+        self.hub.listening = False
+        self.hub.forget_latest()
 
     async def _pump(self, pubsub: Any) -> None:
         loop = asyncio.get_running_loop()

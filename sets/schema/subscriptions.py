@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
@@ -38,9 +39,11 @@ from sets.repositories.tickets import EventQuery
 from sets.schema.context import Context, Info, bearer_token
 from sets.schema.errors import coded_error
 from sets.schema.ids import decode_cursor, from_global_id, ticket_pk, to_global_id
+from sets.schema.live_frames import EventShare, remember_request
 from sets.schema.loaders import Loaders
 from sets.schema.notifications import Notification
 from sets.schema.types import Ticket, TicketEvent
+from sets.services.auth import Principal
 from sets.services.uow import TICKET_EVENTS_TOPIC
 
 R = TypeVar("R")
@@ -76,7 +79,8 @@ class SocketContext(Context):
     websocket: WebSocket | None = field(default=None, repr=False)
     connection_params: dict[str, Any] | None = None
     expires_at: datetime | None = None
-    checked_at: float = 0.0
+    # When (time.monotonic) the token is next checked with the auth service.
+    recheck_at: float = 0.0
     _closing: bool = False
 
     @property
@@ -91,24 +95,37 @@ class SocketContext(Context):
             scope.loaders = Loaders(self.services.reads, self._principal.actor)
         return scope.loaders
 
+    def _recheck_interval(self) -> float:
+        return max(self.services.settings.ws_recheck_seconds, 0.05)
+
+    async def sign_in(self, token: str) -> Principal:
+        """connection_init: authenticate `token` with a read of the user that starts now,
+        shared with the other connections signing in at the same moment (`UserReads`)."""
+        self.set_token(token)
+        principal = await self.services.auth.authenticate(token, shared=True)
+        self._principal = principal
+        self.expires_at = token_expiry(token)
+        self.recheck_at = time.monotonic() + self._recheck_interval()
+        return principal
+
     async def still_allowed(self) -> float:
         """Raise UNAUTHENTICATED once the token has expired (by the service clock) or been
         revoked (re-checked every `ws_recheck_seconds`); else how long to wait at most
         before asking again."""
-        services = self.services
-        interval = max(services.settings.ws_recheck_seconds, 0.05)
-        now = services.clock.now()
+        interval = self._recheck_interval()
+        now = self.services.clock.now()
         if self.expires_at is not None and now >= self.expires_at:
             raise _unauthenticated("the access token has expired: reconnect with a fresh one")
-        if self.token is not None and time.monotonic() - self.checked_at >= interval:
+        if self.token is not None and time.monotonic() >= self.recheck_at:
             try:
-                self._principal = await services.auth.authenticate(self.token)
+                self._principal = await self.services.auth.authenticate(self.token, shared=True)
             except Unauthenticated as exc:
                 raise _unauthenticated(exc.message) from exc
-            self.checked_at = time.monotonic()
-        if self.expires_at is None:
-            return interval
-        return max(0.05, min(interval, (self.expires_at - now).total_seconds()))
+            self.recheck_at = time.monotonic() + interval
+        wait = min(interval, self.recheck_at - time.monotonic())
+        if self.expires_at is not None:
+            wait = min(wait, (self.expires_at - now).total_seconds())
+        return max(0.05, wait)
 
     async def close(self, code: int, reason: str) -> None:
         if self._closing or self.websocket is None:
@@ -125,6 +142,7 @@ class LoaderScopes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         if isinstance(self.execution_context.context, SocketContext):
             fresh_loaders()
+            remember_request(self.execution_context)
         yield
 
     def on_execute(self) -> Iterator[None]:
@@ -184,15 +202,12 @@ async def accept_connection(context: object) -> dict[str, object]:
                 "extensions": {"code": "UNAUTHENTICATED"},
             }
         )
-    context.set_token(token)
     try:
-        principal = await context.principal()
-    except GraphQLError as exc:
+        principal = await context.sign_in(token)
+    except Unauthenticated as exc:
         raise ConnectionRejectionError(
             {"message": exc.message, "extensions": {"code": "UNAUTHENTICATED"}}
         ) from exc
-    context.expires_at = token_expiry(token)
-    context.checked_at = time.monotonic()
     return {"userId": to_global_id("User", principal.user.id)}
 
 
@@ -216,10 +231,14 @@ async def _deliver(ctx: SocketContext, feed: AsyncIterator[R]) -> AsyncGenerator
             fresh_loaders()
             yield item
     except SubscriptionClosed as exc:
-        log.warning("closing a websocket: %s", exc.reason)
-        await ctx.close(SLOW_CONSUMER_CLOSE, f"{exc.reason}; resume with `after`")
-        # The connection is closing; its handler cancels this operation.
-        await asyncio.Event().wait()
+        await _dropped(ctx, exc)
+
+
+async def _dropped(ctx: SocketContext, exc: SubscriptionClosed) -> None:
+    log.warning("closing a websocket: %s", exc.reason)
+    await ctx.close(SLOW_CONSUMER_CLOSE, f"{exc.reason}; resume with `after`")
+    # The connection is closing; its handler cancels this operation.
+    await asyncio.Event().wait()
 
 
 @strawberry.input(description="All given conditions must hold, on the ticket as it is now.")
@@ -283,8 +302,9 @@ class Subscription:
             )
 
         async def rows_by_id(ids: list[int]) -> Sequence[EventRow]:
-            # Read once per process for all subscribers; authorised here per subscriber.
-            return await reads.live.visible(await ctx.actor(), query, ids)
+            # Read once per process for all subscribers; authorised here per subscriber, as
+            # the caller is now (the periodic re-check refreshes it).
+            return await reads.live.visible(ctx.known_actor or await ctx.actor(), query, ids)
 
         def worth_reading(message: dict[str, Any]) -> bool:
             # A cheap pre-filter; the service query above is what decides.
@@ -292,6 +312,8 @@ class Subscription:
                 return False
             return not message.get("internal") or permissions.can_see_internal(actor)
 
+        # Events are read once per process, before their subscribers wake (EventSnapshots).
+        ctx.services.bus.gate(TICKET_EVENTS_TOPIC, reads.live.prefetch)
         feed = live_feed(
             ctx.services.bus,
             TICKET_EVENTS_TOPIC,
@@ -300,9 +322,20 @@ class Subscription:
             accept=worth_reading,
             guard=ctx.still_allowed,
         )
-        async with contextlib.aclosing(feed):
-            async for row in _deliver(ctx, feed):
-                yield TicketEvent.from_row(row)
+        # With thousands of subscribers, those with the same selection and viewer share one
+        # execution and one encoding of each event (live_frames); else the ordinary path.
+        share = EventShare.open(info, fresh_loaders)
+        try:
+            async with contextlib.aclosing(feed):
+                async for row in feed:
+                    if share is not None and await share.deliver(
+                        row.id, ctx.known_actor, functools.partial(TicketEvent.from_row, row)
+                    ):
+                        continue
+                    fresh_loaders()
+                    yield TicketEvent.from_row(row)
+        except SubscriptionClosed as exc:
+            await _dropped(ctx, exc)
 
     @strawberry.subscription(
         description="The ticket's new state after each change the caller may see."

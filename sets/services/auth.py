@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +19,7 @@ from sets.domain import throttle
 from sets.domain.actor import Actor
 from sets.domain.clock import Clock
 from sets.domain.errors import Unauthenticated
-from sets.models import RefreshToken, User
+from sets.models import RefreshToken, Team, TeamMembership, User
 from sets.repositories.users import UserRepository
 from sets.services.passwords import verify_password
 
@@ -52,6 +54,93 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class UserRead:
+    """A user row with their teams, or None for no such user. The actor is built once per
+    read, so every connection authenticated by the same read shares it."""
+
+    user: User | None
+    actor: Actor | None
+
+
+class UserReads:
+    """Fresh reads of users with their teams, shared by callers that ask at about the same
+    time: for websocket connections, which arrive in bursts (thousands of subscribers
+    reconnecting at once) and are re-checked periodically.
+
+    Every caller gets a read that *starts after it asked*, so nothing is served from a
+    cache: a revoked token is refused at once, exactly as by a request's own read. Callers
+    that ask while a read is running wait for the next one, which reads all their users with
+    one statement; so a burst costs a statement per round trip, not one per connection."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._next: dict[int, asyncio.Future[UserRead]] | None = None
+        self._running: asyncio.Task[None] | None = None
+        self.statements = 0  # for tests and diagnostics
+
+    async def get(self, user_id: int) -> UserRead:
+        if self._next is None:
+            self._next = {}
+            if self._running is None:
+                asyncio.get_running_loop().call_soon(self._start)
+        future = self._next.get(user_id)
+        if future is None:
+            future = self._next[user_id] = asyncio.get_running_loop().create_future()
+        # Shielded: one caller going away must not cancel the others' read.
+        return await asyncio.shield(future)
+
+    def _start(self) -> None:
+        batch, self._next = self._next, None
+        if not batch:
+            return
+        self._running = asyncio.ensure_future(self._read(batch))
+
+    async def _read(self, batch: dict[int, asyncio.Future[UserRead]]) -> None:
+        try:
+            self.statements += 1
+            async with self._sessions() as session:
+                found = await _users_with_teams(session, list(batch))
+        except Exception as exc:
+            for future in batch.values():
+                if not future.done():
+                    future.set_exception(exc)
+                    future.exception()  # retrieved: each waiter re-raises it itself
+        except BaseException:  # cancelled: the process is stopping
+            for future in batch.values():
+                future.cancel()
+            raise
+        else:
+            for user_id, future in batch.items():
+                user, teams = found.get(user_id, (None, []))
+                if not future.done():
+                    future.set_result(UserRead(user, actor_for(user, teams) if user else None))
+        finally:
+            self._running = None
+            if self._next:  # asked while this read ran: their read starts now
+                asyncio.get_running_loop().call_soon(self._start)
+
+
+async def _users_with_teams(
+    session: AsyncSession, user_ids: Sequence[int]
+) -> dict[int, tuple[User, list[tuple[int, bool]]]]:
+    """`UserRepository.with_teams` for many users, in one statement."""
+    rows = (
+        await session.execute(
+            select(User, Team.id, Team.external)
+            .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
+            .outerjoin(Team, (Team.id == TeamMembership.team_id) & Team.deleted_at.is_(None))
+            .where(User.id.in_(set(user_ids)))
+        )
+    ).all()
+    found: dict[int, tuple[User, list[tuple[int, bool]]]] = {}
+    for user, team_id, external in rows:
+        teams = found.setdefault(user.id, (user, []))[1]
+        if team_id is not None:
+            teams.append((team_id, external))
+    return found
+
+
 class AuthService:
     def __init__(
         self,
@@ -67,6 +156,7 @@ class AuthService:
         self._secret = secret
         self._access = timedelta(minutes=access_minutes)
         self._refresh = timedelta(days=refresh_days)
+        self.user_reads = UserReads(sessions)
 
     def issue_access_token(self, user: User) -> str:
         now = self._clock.now()
@@ -174,7 +264,10 @@ class AuthService:
             )
         return TokenPair(self.issue_access_token(user), new_token, user)
 
-    async def authenticate(self, token: str) -> Principal:
+    async def authenticate(self, token: str, *, shared: bool = False) -> Principal:
+        """The principal of a valid access token, or Unauthenticated. The user is read after
+        this call either way; `shared` lets the read serve other callers asking at the same
+        time (websocket connects and re-checks, see `UserReads`)."""
         try:
             claims = jwt.decode(
                 token,
@@ -193,15 +286,22 @@ class AuthService:
             raise Unauthenticated("the access token is not valid")
         if claims["exp"] <= self._clock.now().timestamp():
             raise Unauthenticated("the access token has expired")
-        async with self._sessions() as session:
-            found = await UserRepository(session).with_teams(int(claims["sub"]))
-        if found is None:
-            raise Unauthenticated("the access token is not valid")
-        user, teams = found
+        user_id = int(claims["sub"])
+        if shared:
+            read = await self.user_reads.get(user_id)
+            if read.user is None or read.actor is None:
+                raise Unauthenticated("the access token is not valid")
+            user, actor = read.user, read.actor
+        else:
+            async with self._sessions() as session:
+                found = await UserRepository(session).with_teams(user_id)
+            if found is None:
+                raise Unauthenticated("the access token is not valid")
+            user, actor = found[0], actor_for(*found)
         # token_version moves on deactivation and password change: old tokens die at once.
         if not user.active or user.token_version != claims["ver"]:
             raise Unauthenticated("the access token has been revoked")
-        return Principal(user, actor_for(user, teams))
+        return Principal(user, actor)
 
 
 async def revoke_refresh_tokens(session: AsyncSession, user_id: int, clock: Clock) -> None:

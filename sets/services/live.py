@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,31 +43,39 @@ class EventSnapshots:
             else:
                 missing.append(pk)
         if missing:
-            future: asyncio.Future[dict[int, Snapshot]] = asyncio.get_running_loop().create_future()
+            # A task of its own: the caller that started it going away (a closed websocket)
+            # must not cancel the read that the others wait for.
+            load = asyncio.ensure_future(self._load(missing))
+            load.add_done_callback(_retrieve)
             for pk in missing:
-                self._pending[pk] = future
-            try:
-                async with self._sessions() as session:
-                    rows = await TicketRepository(session).events_with_tickets(missing)
-                loaded = {event.id: (event, ticket) for event, ticket in rows}
-                future.set_result(loaded)
-            except BaseException as exc:
-                future.set_exception(exc)
-                future.exception()  # retrieved: waiters re-raise it themselves
-                raise
-            finally:
-                for pk in missing:
-                    self._pending.pop(pk, None)
-            for pk, snapshot in loaded.items():
-                self._cache[pk] = snapshot
-                found[pk] = snapshot
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
+                self._pending[pk] = load
+                waiting.append((pk, load))
         for pk, pending in waiting:
-            shared = (await pending).get(pk)
+            shared = (pending.result() if pending.done() else await asyncio.shield(pending)).get(pk)
             if shared is not None:
                 found[pk] = shared
         return found
+
+    async def _load(self, missing: list[int]) -> dict[int, Snapshot]:
+        try:
+            async with self._sessions() as session:
+                rows = await TicketRepository(session).events_with_tickets(missing)
+        finally:
+            for pk in missing:
+                self._pending.pop(pk, None)
+        loaded = {event.id: (event, ticket) for event, ticket in rows}
+        for pk, snapshot in loaded.items():
+            self._cache[pk] = snapshot
+        while len(self._cache) > self._size:
+            self._cache.popitem(last=False)
+        return loaded
+
+    async def prefetch(self, messages: Sequence[dict[str, Any]]) -> None:
+        """A bus gate (`EventBus.gate`): read the events that messages name before the
+        subscribers wake, so that they find them here instead of each waiting for it."""
+        ids = [pk for message in messages if isinstance(pk := message.get("id"), int)]
+        if ids:
+            await self.get(ids)
 
     async def visible(
         self, actor: Actor, query: EventQuery, ids: Sequence[int]
@@ -82,3 +91,10 @@ class EventSnapshots:
             if permissions.can_view(actor, ticket) and query.matches(ticket):
                 visible.append(event)
         return visible
+
+
+def _retrieve(task: asyncio.Future[dict[int, Snapshot]]) -> None:
+    # Every waiter re-raises a failure itself; this only keeps asyncio from reporting it
+    # as never retrieved when all of them went away.
+    if not task.cancelled():
+        task.exception()
