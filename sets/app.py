@@ -16,12 +16,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.unset import UnsetType
 
 from sets.config import Settings
 from sets.db.migrate import current_revision, head_revision, upgrade
 from sets.schema import build_schema
 from sets.schema.context import Context, bearer_token
+from sets.schema.live_frames import LiveLegacyWS, LiveTransportWS
 from sets.schema.subscriptions import (
     MAX_SUBSCRIPTIONS_PER_CONNECTION,
     SocketContext,
@@ -37,6 +39,10 @@ log = logging.getLogger("sets")
 
 
 class SetsGraphQL(GraphQL[Context, None]):
+    # Subscribers of one event share one execution and one encoding (sets.schema.live_frames).
+    graphql_transport_ws_handler_class = LiveTransportWS
+    graphql_ws_handler_class = LiveLegacyWS
+
     def __init__(self, services: Services) -> None:
         super().__init__(
             build_schema(services.settings),
@@ -70,8 +76,25 @@ class SetsGraphQL(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         return await accept_connection(context)
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Websocket messages must be text frames: a browser hands a binary frame to its
+        # client as a Blob, which graphql-ws (GraphiQL's subscriptions) cannot parse.
+        return orjson.dumps(data).decode()
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        # HTTP bodies skip the str round trip that websocket frames need.
+        response = Response(
+            orjson.dumps(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type="application/json",
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -3,9 +3,8 @@ sign-in reads (`services.auth.UserReads`) and one replay floor per process
 (`LocalHub.latest_id`), over real websockets to a real uvicorn, on SQLite and PostgreSQL with
 the Redis bus. The app runs in this process so the tests can look at the shared state.
 
-The live protocol handlers are wired here the way `SetsGraphQL` is meant to have them
-(`graphql_transport_ws_handler_class = LiveTransportWS`, ...); the other subscription tests
-run whatever the app wires."""
+`SetsGraphQL` wires the live protocol handlers (`LiveTransportWS`, `LiveLegacyWS`), so every
+subscription test runs through them; these look at what they share."""
 
 from __future__ import annotations
 
@@ -46,12 +45,12 @@ fragment More on TicketEvent { seq createdAt }"""
 ANY_EVENT = "subscription { ticketEvents { id kind } }"
 
 
-def wire_live_handlers(app: Starlette) -> None:
-    for route in app.routes:
-        view = getattr(route, "app", None)
-        if isinstance(view, SetsGraphQL):
-            view.graphql_transport_ws_handler_class = LiveTransportWS
-            view.graphql_ws_handler_class = LiveLegacyWS
+def assert_live_handlers(app: Starlette) -> None:
+    views = [r.app for r in app.routes if isinstance(getattr(r, "app", None), SetsGraphQL)]
+    assert views
+    for view in views:
+        assert view.graphql_transport_ws_handler_class is LiveTransportWS
+        assert view.graphql_ws_handler_class is LiveLegacyWS
 
 
 @dataclass
@@ -70,7 +69,7 @@ async def live(settings: Settings, clock: FixedClock) -> AsyncIterator[Live]:
         clock=clock,
     )
     app = create_app(services=services)
-    wire_live_handlers(app)
+    assert_live_handlers(app)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -29,6 +29,13 @@ class Completed(Exception):
     """The operation ended (complete) while a result was awaited."""
 
 
+def text_message(raw: str | bytes) -> Any:
+    """A received message, which must come as a text frame: a browser hands a binary frame to
+    graphql-ws (GraphiQL) as a Blob, which it cannot parse."""
+    assert isinstance(raw, str), f"a binary websocket frame: {raw[:80]!r}"
+    return json.loads(raw)
+
+
 def ws_url(http_url: str) -> str:
     return http_url.replace("http://", "ws://", 1) + "/graphql"
 
@@ -62,7 +69,7 @@ class GraphQLSocket:
         try:
             async with asyncio.timeout(within):
                 while True:
-                    message = json.loads(await ws.recv())
+                    message = text_message(await ws.recv())
                     if message["type"] == "connection_ack":
                         socket.ack = message.get("payload") or {}
                         return socket
@@ -92,7 +99,7 @@ class GraphQLSocket:
 
     async def _read(self) -> dict[str, Any]:
         while True:
-            message: dict[str, Any] = json.loads(await self.ws.recv())
+            message: dict[str, Any] = text_message(await self.ws.recv())
             kind = message["type"]
             if kind == "ping":
                 await self.ws.send(json.dumps({"type": "pong"}))
