@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 import pyotp
@@ -24,6 +25,8 @@ from sets.repositories.users import UserRepository
 from sets.services.passwords import verify_password
 
 ALGORITHM = "HS256"
+# Access tokens whose signature was verified, kept for websocket re-checks (oldest dropped).
+VERIFIED_TOKENS = 10_000
 
 
 @dataclass(frozen=True)
@@ -150,13 +153,17 @@ class AuthService:
         secret: str,
         access_minutes: int,
         refresh_days: int,
+        reads: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Authentication only reads: on SQLite a writer session would take the write lock.
+        self._reads = reads or sessions
         self._clock = clock
         self._secret = secret
         self._access = timedelta(minutes=access_minutes)
         self._refresh = timedelta(days=refresh_days)
-        self.user_reads = UserReads(sessions)
+        self.user_reads = UserReads(self._reads)
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def issue_access_token(self, user: User) -> str:
         now = self._clock.now()
@@ -268,20 +275,28 @@ class AuthService:
         """The principal of a valid access token, or Unauthenticated. The user is read after
         this call either way; `shared` lets the read serve other callers asking at the same
         time (websocket connects and re-checks, see `UserReads`)."""
-        try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=[ALGORITHM],
-                # Expiry is checked below against the injected clock, not the wall clock.
-                options={
-                    "require": ["exp", "sub", "ver"],
-                    "verify_exp": False,
-                    "verify_iat": False,
-                },
-            )
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated("the access token is not valid") from exc
+        claims = self._verified.get(token) if shared else None
+        if claims is None:
+            try:
+                claims = jwt.decode(
+                    token,
+                    self._secret,
+                    algorithms=[ALGORITHM],
+                    # Expiry is checked below against the injected clock, not the wall clock.
+                    options={
+                        "require": ["exp", "sub", "ver"],
+                        "verify_exp": False,
+                        "verify_iat": False,
+                    },
+                )
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated("the access token is not valid") from exc
+            if shared:
+                # A token's signature is checked once: its connections' re-checks (and the
+                # other connections of one client) only need the user and the clock.
+                self._verified[token] = claims
+                while len(self._verified) > VERIFIED_TOKENS:
+                    self._verified.pop(next(iter(self._verified)))
         if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
             raise Unauthenticated("the access token is not valid")
         if claims["exp"] <= self._clock.now().timestamp():
@@ -293,7 +308,7 @@ class AuthService:
                 raise Unauthenticated("the access token is not valid")
             user, actor = read.user, read.actor
         else:
-            async with self._sessions() as session:
+            async with self._reads() as session:
                 found = await UserRepository(session).with_teams(user_id)
             if found is None:
                 raise Unauthenticated("the access token is not valid")

@@ -102,6 +102,7 @@ class Services:
             secret=self.settings.jwt_secret,
             access_minutes=self.settings.access_token_minutes,
             refresh_days=self.settings.refresh_token_days,
+            reads=self.db.reader,
         )
         self.tickets = TicketService(self.uow)
         self.admin = AdminService(self.uow)

@@ -5,6 +5,7 @@ caller asked, so a revoked token is refused at once as with a request's own read
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -46,9 +47,7 @@ async def test_a_read_already_running_is_not_reused_by_a_later_caller(
     demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     auth = demo.services.auth
-    # A plain read transaction, so the update below can commit while the read lingers (the
-    # service's own sessions take SQLite's write lock for the read).
-    monkeypatch.setattr(auth.user_reads, "_sessions", demo.services.db.reader)
+    # The reads are plain read transactions, so the update below commits while one lingers.
     token = await _token(demo, "agent@example.com")
     read_done = asyncio.Event()
     release = asyncio.Event()
@@ -99,3 +98,37 @@ async def test_a_failed_read_fails_its_callers_and_the_next_read_works(
     assert all(isinstance(r, OSError) for r in results)
     monkeypatch.setattr(auth_module, "_users_with_teams", real)
     assert (await auth.authenticate(token, shared=True)).user.id == demo.rita.user_id
+
+
+async def test_a_remembered_signature_still_meets_the_clock_and_revocation(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = demo.services.auth
+    token = await _token(demo, "agent@example.com")
+    decodes = 0
+    real = auth_module.jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal decodes
+        decodes += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(auth_module.jwt, "decode", counting)
+    for _ in range(3):  # a connection's re-checks verify the signature once
+        assert (await auth.authenticate(token, shared=True)).user.id == demo.agent.user_id
+    assert decodes == 1
+    with pytest.raises(Unauthenticated, match="not valid"):  # tampered: never remembered
+        await auth.authenticate(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), shared=True)
+    async with demo.services.db.writer() as session, session.begin():
+        await session.execute(
+            update(User)
+            .where(User.id == demo.agent.user_id)
+            .values(token_version=User.token_version + 1)
+        )
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await auth.authenticate(token, shared=True)
+    fresh = await _token(demo, "agent@example.com")
+    assert (await auth.authenticate(fresh, shared=True)).user.id == demo.agent.user_id
+    demo.services.clock.advance(timedelta(minutes=16))  # past the 15-minute access lifetime
+    with pytest.raises(Unauthenticated, match="expired"):
+        await auth.authenticate(fresh, shared=True)
