@@ -146,7 +146,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> str | None:
             for _ in range(args.requests):
                 await dashboard()
             profiler.stop()
-            html = profiler.output_html()
+            html = (
+                profiler.output_text(color=False, show_all=False)
+                if args.profile.endswith(".txt")
+                else profiler.output_html()
+            )
         await services.close()
     finally:
         await drop_database(url)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.floor import floor_endpoint
-from sets.app import create_app
+from sets.app import SERVER_OPTIONS, create_app
 from sets.config import Settings
 
 
@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(build(), host="127.0.0.1", port=args.port, log_level="warning", lifespan="on")
+    uvicorn.run(build(), host="127.0.0.1", port=args.port, log_level="warning", **SERVER_OPTIONS)
 
 
 if __name__ == "__main__":

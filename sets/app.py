@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from sqlalchemy import text
@@ -32,10 +34,16 @@ from sets.schema.subscriptions import (
 from sets.services.container import Services, build_services
 from sets.services.demo import load_demo
 from sets.web.attachments import download_attachment
+from sets.web.collector import CollectorPolicy
 from sets.web.uploads import BodyTooLarge, UploadGate, too_large
 from sets.workers.inprocess import InProcessRunner
 
 log = logging.getLogger("sets")
+
+# How uvicorn serves this app (`sets serve`, the benchmark's server). No per-message deflate
+# on websockets: live frames are small, and a compressor per connection costs memory and time
+# when one event goes to thousands of subscribers.
+SERVER_OPTIONS: dict[str, Any] = {"lifespan": "on", "ws_per_message_deflate": False}
 
 
 class SetsGraphQL(GraphQL[Context, None]):
@@ -149,9 +157,13 @@ def create_app(
         # dashboard's p99).
         gc.collect()
         gc.freeze()
+        # And so for what later lives long, as open websockets do (see CollectorPolicy).
+        collector = CollectorPolicy(asyncio.get_running_loop())
+        collector.install()
         try:
             yield
         finally:
+            collector.uninstall()
             if runner is not None:
                 await runner.stop()
             await services.bus.stop()

@@ -18,7 +18,7 @@ from sets.domain.errors import DomainError
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from sets.app import create_app
+    from sets.app import SERVER_OPTIONS, create_app
 
     app = create_app(settings, demo=args.demo)
     if args.demo:
@@ -27,7 +27,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "demo logins: see README, password 'sets-demo-password'",
             flush=True,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **SERVER_OPTIONS)
     return 0
 
 
