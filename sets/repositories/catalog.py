@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sets.domain.enums import Priority
 from sets.models import Category, EscalationPolicy, PriorityRule, SlaPolicy
+from sets.repositories.statements import by_ids
 
 
 class CatalogRepository:
@@ -24,7 +25,7 @@ class CatalogRepository:
     async def categories_by_id(self, ids: Sequence[int]) -> dict[int, Category]:
         if not ids:
             return {}
-        rows = await self.session.scalars(select(Category).where(Category.id.in_(set(ids))))
+        rows = await self.session.scalars(by_ids(Category), {"ids": sorted(set(ids))})
         return {c.id: c for c in rows}
 
     async def categories(self) -> list[Category]:

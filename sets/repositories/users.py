@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sets.domain.enums import Role
 from sets.models import Team, TeamMembership, User
+from sets.repositories.statements import by_ids
 
 
 class UserRepository:
@@ -33,7 +35,7 @@ class UserRepository:
     async def get_many(self, ids: Sequence[int]) -> dict[int, User]:
         if not ids:
             return {}
-        rows = await self.session.scalars(select(User).where(User.id.in_(set(ids))))
+        rows = await self.session.scalars(by_ids(User), {"ids": sorted(set(ids))})
         return {u.id: u for u in rows}
 
     async def by_email(self, email: str) -> User | None:
@@ -54,14 +56,7 @@ class UserRepository:
 
     async def with_teams(self, user_id: int) -> tuple[User, list[tuple[int, bool]]] | None:
         """The user and their (team id, external) pairs, in one statement."""
-        rows = (
-            await self.session.execute(
-                select(User, Team.id, Team.external)
-                .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
-                .outerjoin(Team, (Team.id == TeamMembership.team_id) & Team.deleted_at.is_(None))
-                .where(User.id == user_id)
-            )
-        ).all()
+        rows = (await self.session.execute(_with_teams(), {"user_id": user_id})).all()
         if not rows:
             return None
         user = rows[0][0]
@@ -108,7 +103,7 @@ class TeamRepository:
     async def get_many(self, ids: Sequence[int]) -> dict[int, Team]:
         if not ids:
             return {}
-        rows = await self.session.scalars(select(Team).where(Team.id.in_(set(ids))))
+        rows = await self.session.scalars(by_ids(Team), {"ids": sorted(set(ids))})
         return {t.id: t for t in rows}
 
     async def all(self) -> list[Team]:
@@ -168,3 +163,14 @@ class TeamRepository:
 
     async def remove_membership(self, membership: TeamMembership) -> None:
         await self.session.delete(membership)
+
+
+@functools.cache
+def _with_teams() -> Select[User, int, bool]:
+    # Built once: every authenticated request runs it (see sets.repositories.statements).
+    return (
+        select(User, Team.id, Team.external)
+        .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
+        .outerjoin(Team, (Team.id == TeamMembership.team_id) & Team.deleted_at.is_(None))
+        .where(User.id == bindparam("user_id"))
+    )
