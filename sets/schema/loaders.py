@@ -9,8 +9,9 @@ from typing import Any, TypeVar, cast
 from strawberry.dataloader import DataLoader
 
 from sets.domain.actor import Actor
-from sets.models import Category, Comment, Team, Ticket, TicketEvent, User
-from sets.services.queries import ReadService
+from sets.models import Category, Comment, Team, Ticket, User
+from sets.repositories.tickets import EventRecord
+from sets.services.queries import EventWindow, ReadService
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -25,14 +26,6 @@ def by_key(
         return [found.get(k, default()) for k in keys]
 
     return DataLoader(load_fn=load)
-
-
-@dataclass(frozen=True)
-class EventWindow:
-    after_seq: int | None
-    before_seq: int | None
-    limit: int
-    newest_first: bool
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,7 @@ class Loaders:
         self.comment_counts: DataLoader[int, int] = by_key(
             lambda ids: reads.count_comments(actor, ids), int
         )
-        self._events: dict[EventWindow, DataLoader[int, list[TicketEvent]]] = {}
+        self._events: dict[EventWindow, DataLoader[int, list[EventRecord]]] = {}
         self._comments: dict[CommentWindow, DataLoader[int, list[Comment]]] = {}
         self._features: dict[str, Any] = {}
 
@@ -71,11 +64,11 @@ class Loaders:
             self._features[name] = make(self._actor)
         return cast(T, self._features[name])
 
-    def events(self, window: EventWindow) -> DataLoader[int, list[TicketEvent]]:
+    def events(self, window: EventWindow) -> DataLoader[int, list[EventRecord]]:
         """One loader per window, so tickets asking for the same page share a statement."""
         if window not in self._events:
 
-            async def fetch(ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+            async def fetch(ids: Sequence[int]) -> dict[int, list[EventRecord]]:
                 return await self._reads.events(
                     self._actor,
                     ids,

@@ -1,5 +1,5 @@
 """Look-ahead for ticket lists: what the query selects under `edges.node` / `nodes` is loaded
-for the whole page before resolution (one statement per kind, as the DataLoaders would), and
+for the whole page before resolution (one statement per kind, in one session), and
 handed to the tickets as GraphQL objects (one per row, shared), so their relation fields
 resolve synchronously, or are not called at all (sets.schema.execution's `ahead`). graphql-core
 pays a task and a gather for every async field; on a 50-ticket dashboard that was most of the
@@ -7,7 +7,6 @@ time. Event actors are loaded with the users when the events' nodes select `acto
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -79,32 +78,33 @@ async def prefetch_tickets(info: Info, tickets: Sequence[Any]) -> None:
     event_nodes = [n for f in fields if f.name == "events" for n in node_fields(f)]
     want_actors = window is not None and any(f.name == "actor" for f in event_nodes)
 
-    async def nothing() -> list[Any]:
-        return []
-
-    # First round: events, categories and teams together; then every user at once.
-    events, categories, teams = await asyncio.gather(
-        loaders.events(window).load_many([r.id for r in rows]) if window else nothing(),
-        loaders.categories.load_many({r.category_id for r in rows if r.category_id} - {None})
-        if "category" in names
-        else nothing(),
-        loaders.teams.load_many({r.team_id for r in rows if r.team_id} - {None})
-        if "team" in names
-        else nothing(),
-    )
     user_ids: set[int] = set()
     if "requester" in names:
         user_ids |= {r.requester_id for r in rows}
     if "assignee" in names:
         user_ids |= {r.assignee_id for r in rows if r.assignee_id is not None}
-    if want_actors:
-        user_ids |= {e.actor_id for page in events for e in page if e.actor_id is not None}
-    users = await loaders.users.load_many(sorted(user_ids)) if user_ids else []
+    related = await info.context.services.reads.related(
+        await info.context.actor(),
+        ticket_ids=[r.id for r in rows],
+        events=window,
+        category_ids=sorted({r.category_id for r in rows if r.category_id})
+        if "category" in names
+        else [],
+        team_ids=sorted({r.team_id for r in rows if r.team_id}) if "team" in names else [],
+        user_ids=sorted(user_ids),
+        event_actors=want_actors,
+    )
+    # The request's loaders answer later lookups of the same rows without a statement.
+    loaders.users.prime_many(related.users)
+    loaders.categories.prime_many(related.categories)
+    loaders.teams.prime_many(related.teams)
+    if window is not None:
+        loaders.events(window).prime_many({r.id: related.events.get(r.id, []) for r in rows})
     # One GraphQL object per row, shared by every ticket (and event) that refers to it.
-    by_user = {u.id: User.from_row(u) for u in users if u is not None}
-    by_category = {c.id: Category.from_row(c) for c in categories if c is not None}
-    by_team = {t.id: Team.from_row(t) for t in teams if t is not None}
-    for index, ticket in enumerate(tickets):
+    by_user = {pk: User.from_row(u) for pk, u in related.users.items()}
+    by_category = {pk: Category.from_row(c) for pk, c in related.categories.items()}
+    by_team = {pk: Team.from_row(t) for pk, t in related.teams.items()}
+    for ticket in tickets:
         row = ticket.row
         found: dict[Any, Any] = {}
         if "requester" in names and row.requester_id in by_user:
@@ -116,5 +116,8 @@ async def prefetch_tickets(info: Info, tickets: Sequence[Any]) -> None:
         if "team" in names:
             found["team"] = by_team.get(row.team_id) if row.team_id else None
         if window is not None:
-            found[("events", window)] = (events[index], by_user if want_actors else None)
+            found[("events", window)] = (
+                related.events.get(row.id, []),
+                by_user if want_actors else None,
+            )
         ticket.prefetched = found

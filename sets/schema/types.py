@@ -20,8 +20,8 @@ from sets.models import Comment as CommentRow
 from sets.models import PriorityRule as PriorityRuleRow
 from sets.models import Team as TeamRow
 from sets.models import Ticket as TicketRow
-from sets.models import TicketEvent as EventRow
 from sets.models import User as UserRow
+from sets.repositories.tickets import EventRecord as EventRow
 from sets.schema.context import Info
 from sets.schema.execution import ahead, computed
 from sets.schema.ids import encode_cursor, to_global_id

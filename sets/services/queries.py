@@ -27,7 +27,7 @@ from sets.models import (
 )
 from sets.repositories.catalog import CatalogRepository
 from sets.repositories.notifications import IN_APP, NotificationRepository
-from sets.repositories.tickets import EventQuery, TicketQuery, TicketRepository
+from sets.repositories.tickets import EventQuery, EventRecord, TicketQuery, TicketRepository
 from sets.repositories.users import TeamRepository, UserRepository
 from sets.services.live import EventSnapshots
 
@@ -37,6 +37,27 @@ class Page:
     items: list[Any]
     has_next: bool
     total: int | None
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """Which events of each ticket: a page of `limit` after/before a seq, oldest or newest
+    first (`ReadService.events`)."""
+
+    after_seq: int | None
+    before_seq: int | None
+    limit: int
+    newest_first: bool
+
+
+@dataclass(frozen=True)
+class Related:
+    """What a page of tickets refers to (`ReadService.related`)."""
+
+    events: dict[int, list[EventRecord]]
+    categories: dict[int, Category]
+    teams: dict[int, Team]
+    users: dict[int, User]
 
 
 class ReadService:
@@ -80,7 +101,7 @@ class ReadService:
         before_seq: int | None,
         limit: int,
         newest_first: bool,
-    ) -> dict[int, list[TicketEvent]]:
+    ) -> dict[int, list[EventRecord]]:
         """For tickets the caller was already allowed to load; internal ones only for staff."""
         async with self._sessions() as session:
             return await TicketRepository(session).events_for(
@@ -91,6 +112,43 @@ class ReadService:
                 limit=limit,
                 newest_first=newest_first,
             )
+
+    async def related(
+        self,
+        actor: Actor,
+        *,
+        ticket_ids: Sequence[int],
+        events: EventWindow | None,
+        category_ids: Sequence[int],
+        team_ids: Sequence[int],
+        user_ids: Sequence[int],
+        event_actors: bool,
+    ) -> Related:
+        """For a page of tickets the caller was already allowed to load: their events, and
+        the categories, teams and users they refer to (with the events' actors when asked),
+        one statement per kind in one session: a session of its own for each cost more than
+        its statement."""
+        async with self._sessions() as session:
+            tickets = TicketRepository(session)
+            found_events = (
+                await tickets.events_for(
+                    ticket_ids,
+                    include_internal=permissions.can_see_internal(actor),
+                    after_seq=events.after_seq,
+                    before_seq=events.before_seq,
+                    limit=events.limit,
+                    newest_first=events.newest_first,
+                )
+                if events is not None
+                else {}
+            )
+            categories = await CatalogRepository(session).categories_by_id(category_ids)
+            teams = await TeamRepository(session).get_many(team_ids)
+            wanted = set(user_ids)
+            if event_actors:
+                wanted |= {e.actor_id for page in found_events.values() for e in page if e.actor_id}
+            users = await UserRepository(session).get_many(sorted(wanted))
+        return Related(found_events, categories, teams, users)
 
     async def count_events(self, actor: Actor, ticket_ids: Sequence[int]) -> dict[int, int]:
         async with self._sessions() as session:

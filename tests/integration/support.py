@@ -13,6 +13,7 @@ from sets.domain.actor import Actor
 from sets.domain.enums import Role
 from sets.domain.errors import DomainError, ErrorCode
 from sets.models import Comment, Ticket, TicketEvent
+from sets.repositories.tickets import EventRecord, TicketRepository
 from sets.services.container import Services
 from sets.services.demo import DEMO_PASSWORD
 from tests.helpers import actor_of
@@ -57,7 +58,12 @@ class Demo:
         """The ticket as stored now, read as the admin (who sees everything)."""
         return await self.services.reads.ticket(self.admin, ticket_id)
 
-    async def events(self, ticket_id: int, actor: Actor | None = None) -> list[TicketEvent]:
+    async def chain(self, ticket_id: int) -> list[TicketEvent]:
+        """The ticket's stored events with their hashes (lists read only plain columns)."""
+        async with self.services.db.reader() as session:
+            return await TicketRepository(session).chain(ticket_id)
+
+    async def events(self, ticket_id: int, actor: Actor | None = None) -> list[EventRecord]:
         found = await self.services.reads.events(
             actor or self.admin,
             [ticket_id],

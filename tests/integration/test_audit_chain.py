@@ -46,7 +46,7 @@ async def _worked_ticket(demo: Demo, clock: FixedClock) -> int:
 
 
 async def _event_ids(demo: Demo, ticket_id: int) -> list[int]:
-    return [e.id for e in await demo.events(ticket_id)]
+    return [e.id for e in await demo.chain(ticket_id)]
 
 
 async def _allow_tampering(demo: Demo, backend: str) -> None:
@@ -76,7 +76,7 @@ async def test_chain_verifies_after_a_workflow(demo: Demo, clock: FixedClock) ->
 
     count, breaks = await reads.verify_audit_chain(demo.admin, ticket_id)
     assert (count, breaks) == (12, [])
-    events = await demo.events(ticket_id)
+    events = await demo.chain(ticket_id)
     assert events[0].prev_hash == "0" * 64
     for previous, current in itertools.pairwise(events):
         assert current.prev_hash == previous.hash
@@ -93,7 +93,7 @@ async def test_only_admins_verify(demo: Demo) -> None:
 
 
 async def test_database_refuses_update_and_delete_of_events(demo: Demo, backend: str) -> None:
-    before = [(e.id, e.kind, e.hash) for e in await demo.events(1)]
+    before = [(e.id, e.kind, e.hash) for e in await demo.chain(1)]
     statements = [
         "UPDATE ticket_events SET kind = 'UPDATED' WHERE id = :id",
         "UPDATE ticket_events SET actor_id = NULL",
@@ -105,7 +105,7 @@ async def test_database_refuses_update_and_delete_of_events(demo: Demo, backend:
     for sql in statements:
         with pytest.raises(DBAPIError, match="append-only"):
             await _execute(demo, sql, id=before[0][0])
-    assert [(e.id, e.kind, e.hash) for e in await demo.events(1)] == before
+    assert [(e.id, e.kind, e.hash) for e in await demo.chain(1)] == before
     assert (await demo.services.reads.verify_audit_chain(demo.admin))[1] == []
 
 
@@ -118,7 +118,7 @@ async def test_inserting_events_is_still_allowed(demo: Demo) -> None:
 
 async def test_changed_content_is_detected(demo: Demo, clock: FixedClock, backend: str) -> None:
     ticket_id = await _worked_ticket(demo, clock)
-    events = await demo.events(ticket_id)
+    events = await demo.chain(ticket_id)
     await _allow_tampering(demo, backend)
 
     target = next(e for e in events if e.kind == "STATUS_CHANGED" and e.data.get("reason"))
@@ -130,7 +130,7 @@ async def test_changed_content_is_detected(demo: Demo, clock: FixedClock, backen
             "jsonb_set(data::jsonb, '{reason}', '\"nothing\"')::json WHERE id = :id"
         )
     await _execute(demo, sql, id=target.id)
-    assert (await demo.events(ticket_id))[target.seq - 1].data["reason"] == "nothing"
+    assert (await demo.chain(ticket_id))[target.seq - 1].data["reason"] == "nothing"
 
     _, breaks = await demo.services.reads.verify_audit_chain(demo.admin)
     assert breaks == [ChainBreak(ticket_id, target.seq, "content does not match its hash")]
@@ -138,7 +138,7 @@ async def test_changed_content_is_detected(demo: Demo, clock: FixedClock, backen
 
 async def test_changed_actor_is_detected(demo: Demo, clock: FixedClock, backend: str) -> None:
     ticket_id = await _worked_ticket(demo, clock)
-    events = await demo.events(ticket_id)
+    events = await demo.chain(ticket_id)
     await _allow_tampering(demo, backend)
     closing = events[-1]
     assert closing.actor_id == demo.rita.user_id
@@ -157,7 +157,7 @@ async def test_rehashed_forgery_breaks_the_next_link(
 ) -> None:
     """Recomputing the forged event's own hash does not help: its successor disagrees."""
     ticket_id = await _worked_ticket(demo, clock)
-    events = await demo.events(ticket_id)
+    events = await demo.chain(ticket_id)
     await _allow_tampering(demo, backend)
     victim = events[2]
     forged = event_hash(
@@ -181,7 +181,7 @@ async def test_rehashed_forgery_breaks_the_next_link(
 
 async def test_deleted_event_is_detected(demo: Demo, clock: FixedClock, backend: str) -> None:
     ticket_id = await _worked_ticket(demo, clock)
-    events = await demo.events(ticket_id)
+    events = await demo.chain(ticket_id)
     await _allow_tampering(demo, backend)
     await _execute(demo, "DELETE FROM ticket_events WHERE id = :id", id=events[4].id)
     total, breaks = await demo.services.reads.verify_audit_chain(demo.admin, ticket_id)
@@ -198,7 +198,7 @@ async def test_deleting_the_newest_events_is_detected(
     """Cutting off the end of a history leaves a chain that is consistent in itself; the
     ticket row's head (event_seq, last_event_hash) is what shows that events are missing."""
     ticket_id = await _worked_ticket(demo, clock)
-    events = await demo.events(ticket_id)
+    events = await demo.chain(ticket_id)
     await _allow_tampering(demo, backend)
     # The notifications those events caused reference them: a tamperer removes them first.
     await _execute(
@@ -220,7 +220,7 @@ async def test_rehashed_newest_event_is_detected(
 ) -> None:
     """A forged newest event has no successor to disagree, but the ticket's head does."""
     ticket_id = await _worked_ticket(demo, clock)
-    newest = (await demo.events(ticket_id))[-1]
+    newest = (await demo.chain(ticket_id))[-1]
     await _allow_tampering(demo, backend)
     forged = event_hash(
         prev_hash=newest.prev_hash,

@@ -57,7 +57,7 @@ async def test_concurrent_comments_keep_one_unbroken_chain(demo: Demo) -> None:
         )
     )
     assert len({c.id for c in comments}) == len(authors)
-    events = await demo.events(ticket.id)
+    events = await demo.chain(ticket.id)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert Counter(e.kind for e in events)[EventKind.COMMENTED] == len(authors)
     assert await demo.services.reads.verify_audit_chain(demo.admin, ticket.id) == (

@@ -14,7 +14,7 @@ from sets.domain.actor import Actor
 from sets.domain.enums import Role, TicketStatus
 from sets.domain.errors import ErrorCode
 from sets.domain.notifications import Audience, Channel, NotifyEvent
-from sets.models import Notification, Ticket
+from sets.models import Notification, Ticket, TicketEvent
 from sets.services import outbox
 from sets.services.notifications import Change
 from sets.services.uow import UnitOfWork
@@ -309,7 +309,7 @@ async def test_replaying_the_outbox_for_an_event_writes_nothing_new(demo: Demo) 
     async with demo.services.uow() as uow:
         locked = await uow.tickets.get(ticket.id, for_update=True)
         assert locked is not None
-        event = await uow.session.get(type(created), created.id)
+        event = await uow.session.get(TicketEvent, created.id)
         assert event is not None
         again = await outbox.notify(
             uow, locked, event, [demo.rita.user_id], subject="again", body="again"
