@@ -410,16 +410,10 @@ def _event_page(
     else:
         rows = rows[:size]
         has_next, has_previous = more, after is not None
-    nodes = [TicketEvent.from_row(r, actors) for r in rows]
     return TicketEventConnection(
-        edges=[TicketEventEdge(node=n) for n in nodes],
-        nodes=nodes,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=event_cursor(rows[0]) if rows else None,
-            end_cursor=event_cursor(rows[-1]) if rows else None,
-        ),
+        nodes=[TicketEvent.from_row(r, actors) for r in rows],
+        has_next=has_next,
+        has_previous=has_previous,
         ticket_pk=ticket_pk,
     )
 
@@ -561,10 +555,25 @@ class TicketEventEdge:
 
 @strawberry.type
 class TicketEventConnection:
-    edges: list[TicketEventEdge]
     nodes: list[TicketEvent]
-    page_info: PageInfo
+    # Edges and page info are made when asked for: a dashboard lists only nodes.
+    has_next: strawberry.Private[bool]
+    has_previous: strawberry.Private[bool]
     ticket_pk: strawberry.Private[int]
+
+    @strawberry.field
+    def edges(self) -> list[TicketEventEdge]:
+        return [TicketEventEdge(node=n) for n in self.nodes]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        nodes = self.nodes
+        return PageInfo(
+            has_next_page=self.has_next,
+            has_previous_page=self.has_previous,
+            start_cursor=event_cursor(nodes[0].row) if nodes else None,
+            end_cursor=event_cursor(nodes[-1].row) if nodes else None,
+        )
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
