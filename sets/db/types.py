@@ -26,4 +26,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        tz = value.tzinfo
+        if tz is UTC:  # asyncpg's timestamptz: already what is wanted (the common case)
+            return value
+        return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
