@@ -35,7 +35,7 @@ from sets.services.container import Services, build_services
 from sets.services.demo import load_demo
 from sets.web.attachments import download_attachment
 from sets.web.collector import CollectorPolicy
-from sets.web.uploads import BodyTooLarge, UploadGate, too_large
+from sets.web.uploads import BodyTooLarge, UploadGate, admitted_principal, too_large
 from sets.workers.inprocess import InProcessRunner
 
 log = logging.getLogger("sets")
@@ -79,7 +79,8 @@ class SetsGraphQL(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # Once per connection: authenticated at connection_init (on_ws_connect).
             return SocketContext(self.services, token, websocket=request)
-        return Context(self.services, token)
+        # A multipart request was authenticated by the upload gate already.
+        return Context(self.services, token, admitted_principal(request.scope))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         return await accept_connection(context)

@@ -22,7 +22,7 @@ from starlette.types import Message, Receive, Scope
 from sets.config import Settings
 from sets.domain.errors import Unauthenticated
 from sets.schema.context import bearer_token
-from sets.services.auth import AuthService
+from sets.services.auth import AuthService, Principal
 
 OVERHEAD_BYTES = 1024 * 1024
 
@@ -51,6 +51,15 @@ def unauthenticated(message: str) -> Response:
     )
 
 
+ADMITTED = "sets.admitted_principal"
+
+
+def admitted_principal(scope: Scope) -> Principal | None:
+    """The caller the gate authenticated for this request, if it did."""
+    found = scope.get("state", {}).get(ADMITTED)
+    return found if isinstance(found, Principal) else None
+
+
 class UploadGate:
     def __init__(self, auth: AuthService, settings: Settings) -> None:
         self._auth = auth
@@ -70,9 +79,11 @@ class UploadGate:
                 receive,
             )
         try:
-            await self._auth.authenticate(token)
+            principal = await self._auth.authenticate(token)
         except Unauthenticated as exc:
             return unauthenticated(exc.message), receive
+        # The request's GraphQL context takes the caller from here (`admitted_principal`).
+        scope.setdefault("state", {})[ADMITTED] = principal
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return too_large(self.limit), receive

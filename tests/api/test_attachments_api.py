@@ -289,3 +289,32 @@ async def test_the_multipart_guard(small: Api) -> None:
     assert [(e["field"], e["code"]) for e in payload["createTicket"]["userErrors"]] == [
         ("attachments", "VALIDATION")
     ]
+
+
+async def test_a_multipart_request_authenticates_its_caller_once(
+    api: Api, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rita = await api.login("requester@example.com")
+    calls: list[str] = []
+    real = services.auth.authenticate
+
+    async def counted(token: str, **kwargs: Any) -> Any:
+        calls.append(token)
+        return await real(token, **kwargs)
+
+    monkeypatch.setattr(services.auth, "authenticate", counted)
+    created = await ok(
+        await multipart(
+            api,
+            CREATE,
+            {"input": {"title": "Scan", "description": "x", "attachments": [None]}},
+            {"0": ("variables.input.attachments.0", ("shot.png", PNG, "image/png"))},
+            rita,
+        ),
+        "createTicket",
+    )
+    assert created["ticket"]["attachments"][0]["uploadedBy"]["email"] == "requester@example.com"
+    assert calls == [rita]  # by the upload gate; the GraphQL context took its caller
+    calls.clear()
+    await api.data(ME, token=rita)  # a plain request: authenticated by its context
+    assert calls == [rita]
