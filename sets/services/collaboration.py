@@ -4,7 +4,8 @@ the Ticket fields (tasks, links, time, rating)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +18,9 @@ from sets.models import KnowledgeArticle, Ticket, TicketLink, TicketRating, Tick
 from sets.repositories.collaboration import CollaborationRepository
 from sets.repositories.tickets import TicketRepository
 from sets.services.uow import UnitOfWork
+
+# A row that belongs to one ticket (a task, a time entry).
+OnTicket = TypeVar("OnTicket", TicketTask, TimeEntry)
 
 
 async def load_ticket(
@@ -121,12 +125,7 @@ class CollaborationReads:
     # the lists above leave it out.
 
     async def task(self, actor: Actor, task_id: int) -> TicketTask:
-        async with self._sessions() as session:
-            task = await CollaborationRepository(session).task(task_id)
-            ticket = await TicketRepository(session).get(task.ticket_id) if task else None
-        if task is None or not self._staff_view(actor, ticket):
-            raise NotFound("task not found", field="id")
-        return task
+        return await self._staff_item(actor, lambda repo: repo.task(task_id), "task")
 
     async def link(self, actor: Actor, link_id: int) -> TicketLink:
         async with self._sessions() as session:
@@ -143,12 +142,7 @@ class CollaborationReads:
         return link
 
     async def time_entry(self, actor: Actor, entry_id: int) -> TimeEntry:
-        async with self._sessions() as session:
-            entry = await CollaborationRepository(session).time_entry(entry_id)
-            ticket = await TicketRepository(session).get(entry.ticket_id) if entry else None
-        if entry is None or not self._staff_view(actor, ticket):
-            raise NotFound("time entry not found", field="id")
-        return entry
+        return await self._staff_item(actor, lambda repo: repo.time_entry(entry_id), "time entry")
 
     async def article(self, actor: Actor, article_id: int) -> KnowledgeArticle:
         async with self._sessions() as session:
@@ -156,6 +150,21 @@ class CollaborationReads:
         if article is None or (not article.published and knowledge.published_only(actor)):
             raise NotFound("article not found", field="id")
         return article
+
+    async def _staff_item(
+        self,
+        actor: Actor,
+        load: Callable[[CollaborationRepository], Awaitable[OnTicket | None]],
+        what: str,
+    ) -> OnTicket:
+        """A task or time entry by id, for staff who may see its ticket; NOT_FOUND for
+        anyone else, as for an id that does not exist."""
+        async with self._sessions() as session:
+            item = await load(CollaborationRepository(session))
+            ticket = await TicketRepository(session).get(item.ticket_id) if item else None
+        if item is None or not self._staff_view(actor, ticket):
+            raise NotFound(f"{what} not found", field="id")
+        return item
 
     @staticmethod
     def _staff_view(actor: Actor, ticket: Ticket | None) -> bool:
