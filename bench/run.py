@@ -629,7 +629,7 @@ def main() -> None:
     parser.add_argument("--sweep-postgresql", type=int, default=None)
     parser.add_argument("--fanout", default=None)
     parser.add_argument(
-        "--fanout-events", type=int, default=1, help="events timed per fan-out size"
+        "--fanout-events", type=int, default=3, help="events timed per fan-out size"
     )
     parser.add_argument(
         "--fanout-client",
