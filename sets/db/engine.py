@@ -50,11 +50,12 @@ def create_database(url: str, **engine_kw: Any) -> Database:
         engine = create_async_engine(url, **engine_kw)
         _ping_when_idle(engine)
     write_engine = engine.execution_options(sets_write=True)
-    # PostgreSQL reads run in autocommit: under READ COMMITTED each statement takes its own
-    # snapshot inside a transaction too, so BEGIN and ROLLBACK would be two round trips per
-    # read session for nothing. SQLite keeps its read transaction: one snapshot per session.
+    # Reads run in autocommit: each statement sees the data as committed when it starts.
+    # Under PostgreSQL's READ COMMITTED a statement takes its own snapshot inside a
+    # transaction too, so BEGIN and ROLLBACK would be two round trips per read session for
+    # nothing; SQLite (see "begin" in _configure_sqlite) is made to match.
     read_engine = (
-        engine
+        engine.execution_options(sets_read=True)
         if url.startswith("sqlite")
         else engine.execution_options(isolation_level="AUTOCOMMIT")
     )
@@ -111,7 +112,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("sets_write", False)
+        options = conn.get_execution_options()
+        if options.get("sets_read", False):
+            return  # read sessions run in autocommit, as on PostgreSQL (create_database)
+        immediate = options.get("sets_write", False)
         if immediate:
             turns.take(conn.connection.info)
         try:
