@@ -66,8 +66,10 @@ class RedisBus:
         Works without `start()`: a process that only publishes (`sets worker`, the CLI)
         needs no pub/sub connection; it retries what failed on its next publish."""
         channel, payload = self.prefix + topic, orjson.dumps(message)
-        if self._listener is not None and not self._connected.is_set():
-            self._keep(channel, payload)  # sent by the listener once it is back
+        if self._listener is not None and (not self._connected.is_set() or self._backlog):
+            # Sent by the listener once it is back, behind what already waits (it may be
+            # sending that right now): messages leave in the order their changes committed.
+            self._keep(channel, payload)
             return
         try:
             client = self._redis()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import orjson
 import pytest
 
 from sets.realtime import build_bus
@@ -245,3 +246,28 @@ async def test_redis_publish_never_fails_a_committed_change_when_redis_is_down()
     finally:
         await listening.stop()
         await publish_only.stop()
+
+
+async def test_what_is_published_while_the_backlog_is_sent_waits_its_turn(
+    redis_url: str,
+) -> None:
+    """Just after a reconnect the listener sends what waited while Redis was away; a change
+    committed meanwhile must not overtake it (a subscriber would see comment 72 before 71)."""
+    prefix = unique_prefix()
+    listener, sender = RedisBus(redis_url, prefix=prefix), RedisBus(redis_url, prefix=prefix)
+    await listener.start()
+    await sender.start()
+    try:
+        async with asyncio.timeout(5):
+            await listener.wait_connected()
+            await sender.wait_connected()
+        async with listener.subscribe("t") as sub:
+            # Connected again, with two older messages still waiting to be sent...
+            sender._keep(prefix + "t", orjson.dumps({"id": 1}))
+            sender._keep(prefix + "t", orjson.dumps({"id": 2}))
+            await sender.publish("t", {"id": 3})  # ...when a new change commits.
+            await sender._flush_backlog(sender._redis())
+            assert await take(sub, 3) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    finally:
+        await listener.stop()
+        await sender.stop()
