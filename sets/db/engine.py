@@ -162,9 +162,20 @@ class WriterTurns:
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
         await_(lock.acquire())
-        info[self.KEY] = lock
+        info[self.KEY] = (lock, loop)
 
     def give_back(self, info: dict[str, Any]) -> None:
-        lock = info.pop(self.KEY, None)
-        if lock is not None:
+        held = info.pop(self.KEY, None)
+        if held is None:
+            return
+        lock, loop = held
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
             lock.release()
+        elif not loop.is_closed():
+            # A connection the garbage collector finalizes may end its turn on another
+            # thread (the SQLite driver's): the lock belongs to the loop's thread.
+            loop.call_soon_threadsafe(lock.release)

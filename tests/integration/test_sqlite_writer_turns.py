@@ -99,3 +99,18 @@ async def test_readers_do_not_take_a_turn(db: Database) -> None:
         await session.execute(text("INSERT INTO log VALUES (5)"))
         async with asyncio.timeout(2), db.reader() as reader:  # while the writer holds it
             assert (await reader.scalar(text("SELECT count(*) FROM log"))) == 0
+
+
+async def test_a_turn_ended_on_another_thread_is_handed_back_on_the_loop() -> None:
+    turns = WriterTurns()
+    first: dict[str, Any] = {}
+    second: dict[str, Any] = {}
+    await greenlet_spawn(turns.take, first)
+    waiting = asyncio.create_task(greenlet_spawn(turns.take, second))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    # As when the garbage collector finalizes a connection in the SQLite driver's thread.
+    await asyncio.to_thread(turns.give_back, first)
+    async with asyncio.timeout(2):
+        await waiting
+    turns.give_back(second)
