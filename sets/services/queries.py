@@ -103,15 +103,9 @@ class ReadService:
         newest_first: bool,
     ) -> dict[int, list[EventRecord]]:
         """For tickets the caller was already allowed to load; internal ones only for staff."""
+        window = EventWindow(after_seq, before_seq, limit, newest_first)
         async with self._sessions() as session:
-            return await TicketRepository(session).events_for(
-                ticket_ids,
-                include_internal=permissions.can_see_internal(actor),
-                after_seq=after_seq,
-                before_seq=before_seq,
-                limit=limit,
-                newest_first=newest_first,
-            )
+            return await _events_in(session, actor, ticket_ids, window)
 
     async def related(
         self,
@@ -129,18 +123,8 @@ class ReadService:
         one statement per kind in one session: a session of its own for each cost more than
         its statement."""
         async with self._sessions() as session:
-            tickets = TicketRepository(session)
             found_events = (
-                await tickets.events_for(
-                    ticket_ids,
-                    include_internal=permissions.can_see_internal(actor),
-                    after_seq=events.after_seq,
-                    before_seq=events.before_seq,
-                    limit=events.limit,
-                    newest_first=events.newest_first,
-                )
-                if events is not None
-                else {}
+                await _events_in(session, actor, ticket_ids, events) if events is not None else {}
             )
             categories = await CatalogRepository(session).categories_by_id(category_ids)
             teams = await TeamRepository(session).get_many(team_ids)
@@ -332,3 +316,17 @@ class ReadService:
     async def latest_notification_id(self) -> int:
         async with self._sessions() as session:
             return await NotificationRepository(session).latest_id()
+
+
+async def _events_in(
+    session: AsyncSession, actor: Actor, ticket_ids: Sequence[int], window: EventWindow
+) -> dict[int, list[EventRecord]]:
+    """A window of events of each ticket; internal ones only for staff."""
+    return await TicketRepository(session).events_for(
+        ticket_ids,
+        include_internal=permissions.can_see_internal(actor),
+        after_seq=window.after_seq,
+        before_seq=window.before_seq,
+        limit=window.limit,
+        newest_first=window.newest_first,
+    )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
+from sets.app import SERVER_OPTIONS
 from tests.conftest import TEST_SECRET
 
 
@@ -90,3 +95,24 @@ def server_factory(tmp_path: Path) -> Iterator[object]:
     yield start
     for server in started:
         stop_server(server)
+
+
+@asynccontextmanager
+async def serve_in_process(app: Any) -> AsyncIterator[str]:
+    """`app` on a real uvicorn in this process, served as `sets serve` serves it (so a test
+    can look at its services); yields its URL. Leaving stops it, with its lifespan."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:  # uvicorn offers a flag, not an event, for "started"
+                if serving.done():
+                    await serving  # it failed to start: say why
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving

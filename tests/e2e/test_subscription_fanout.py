@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from sets.app import SetsGraphQL, create_app
@@ -26,7 +25,7 @@ from sets.schema.live_frames import LiveLegacyWS, LiveTransportWS, shared_result
 from sets.services.container import Services, build_services
 from sets.services.demo import DEMO_PASSWORD
 from tests.documents import ASSIGN, CREATE_USER, UPDATE_USER
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import serve_in_process
 from tests.e2e.live import Http
 from tests.e2e.wsclient import PROTOCOLS, TRANSPORT_WS, GraphQLSocket, Refused, ws_url
 from tests.redis_support import REDIS_URL, kill_pubsub, require_redis, unique_prefix
@@ -70,24 +69,11 @@ async def live(settings: Settings, clock: FixedClock) -> AsyncIterator[Live]:
     )
     app = create_app(services=services)
     assert_live_handlers(app)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while True:  # uvicorn offers a flag, not an event, for "started"
-            if server.started:
-                break
-            await asyncio.sleep(0.02)
-    assert isinstance(services.bus, RedisBus)
-    async with asyncio.timeout(5):
-        await services.bus.wait_connected()
-    try:
-        yield Live(f"http://127.0.0.1:{port}", services, prefix)
-    finally:
-        server.should_exit = True
-        await serving  # the app's lifespan closes the services
+    async with serve_in_process(app) as url:
+        assert isinstance(services.bus, RedisBus)
+        async with asyncio.timeout(5):
+            await services.bus.wait_connected()
+        yield Live(url, services, prefix)  # leaving: the app's lifespan closes the services
 
 
 async def _sockets(live: Live, token: str, count: int, protocol: str) -> list[GraphQLSocket]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
-import uvicorn
 
 from sets.app import create_app
 from sets.config import Settings
@@ -17,7 +16,7 @@ from sets.domain.clock import FixedClock
 from sets.realtime.bus import InMemoryBus
 from sets.services.container import Services, build_services
 from tests.documents import SUBSCRIBE_EVENTS, UPDATE_USER
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import serve_in_process
 from tests.e2e.live import Http
 from tests.e2e.wsclient import PROTOCOLS, GraphQLSocket, ws_url
 
@@ -41,27 +40,8 @@ async def live(settings: Settings, clock: FixedClock) -> AsyncIterator[Live]:
     services = build_services(
         replace(settings, ws_recheck_seconds=0.1), clock=clock, bus=InMemoryBus()
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services=services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while True:  # uvicorn offers a flag, not an event, for "started"
-            if server.started:
-                break
-            await asyncio.sleep(0.02)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", services, clock)
-    finally:
-        server.should_exit = True
-        await serving  # the app's lifespan closes the services
+    async with serve_in_process(create_app(services=services)) as url:
+        yield Live(url, services, clock)  # leaving: the app's lifespan closes the services
 
 
 async def _watch(live: Live, http: Http, protocol: str, email: str) -> tuple[GraphQLSocket, str]:
